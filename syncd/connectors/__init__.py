@@ -1,0 +1,1 @@
+"""QBO connectors: the protocol in base.py, the python-quickbooks implementation in quickbooks.py."""

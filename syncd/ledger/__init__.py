@@ -1,0 +1,1 @@
+"""Backorder ledger: pure allocation, ETA pegging and event derivation."""

@@ -1,0 +1,56 @@
+"""structlog set-up: JSON under systemd, readable on a terminal; secrets and bodies never logged.
+
+The redaction processor is a last line of defence: code must not pass secrets to the logger in the first
+place, but any event key that looks like a secret or a body is replaced before rendering.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from typing import Any
+
+import structlog
+
+_SECRET_KEY = re.compile(
+    r"(token|secret|password|passwd|authorization|auth_header|cookie|api_key|body|payload|content|dsn)", re.I
+)
+REDACTED = "[redacted]"
+
+
+def redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Replace values of secret-looking keys (``refresh_token``, ``client_secret``, ``body`` …)."""
+    for key in list(event_dict):
+        if key != "event" and _SECRET_KEY.search(key):
+            event_dict[key] = REDACTED
+    return event_dict
+
+
+def under_systemd() -> bool:
+    return bool(os.environ.get("INVOCATION_ID") or os.environ.get("JOURNAL_STREAM"))
+
+
+def configure(level: str = "info", fmt: str = "auto") -> None:
+    """Configure structlog and the stdlib root logger (libraries log through it)."""
+    use_json = fmt == "json" or (fmt == "auto" and (under_systemd() or not sys.stderr.isatty()))
+    lvl = getattr(logging, level.upper())
+    logging.basicConfig(level=lvl, stream=sys.stderr, format="%(message)s", force=True)
+    # requests-oauthlib logs token bodies at DEBUG; never let that through.
+    for noisy in ("requests_oauthlib", "oauthlib", "urllib3", "intuitlib", "quickbooks"):
+        logging.getLogger(noisy).setLevel(max(lvl, logging.WARNING))
+    renderer: Any = structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(lvl),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

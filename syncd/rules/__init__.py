@@ -1,0 +1,1 @@
+"""Reorder rules: pure computation of reorder quantities and purchase-order plans."""
