@@ -13,16 +13,16 @@ import tomllib
 from decimal import Decimal
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 
-from syncd.configbase import Section, dotted
+from syncd.configbase import Section, format_errors
+from syncd.rules.config import ReorderConfig
 from syncd.errors import ConfigError
 
 DEFAULT_CONFIG_PATHS = (Path("syncd.toml"), Path("/etc/syncd/syncd.toml"))
-_SECRETISH = re.compile(r"secret|password|token", re.I)
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -214,6 +214,7 @@ class Config(Section):
     logging: LoggingConfig = LoggingConfig()
     sync: SyncConfig = SyncConfig()
     company: tuple[CompanyConfig, ...] = ()
+    reorder: ReorderConfig = ReorderConfig()
 
     def get_company(self, name: str | None) -> CompanyConfig:
         """The named company, or the only one. Raises ConfigError naming the ``--company`` choice."""
@@ -229,29 +230,6 @@ class Config(Section):
         raise ConfigError([f"company: no company named {name!r} (configured: {names})"])
 
 
-def format_validation_error(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
-    """One ``dotted.key: message`` line per pydantic error."""
-    out = []
-    for err in exc.errors():
-        loc = prefix + tuple(err["loc"])
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see config.example.toml)"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        elif (
-            "got " not in msg
-            and isinstance(err.get("input"), (str, int, Decimal, bool))
-            and not _SECRETISH.search(dotted(loc))  # never echo what may be a secret
-        ):
-            msg = f"{msg} (got {err['input']!r})" if isinstance(err["input"], str) else f"{msg} (got {err['input']})"
-        key = dotted(loc)
-        out.append(f"{key}: {msg}" if key else msg)
-    return out
-
-
 def parse_config(text: str, source: str = "<config>", environ: dict[str, str] | None = None) -> Config:
     """Parse and validate TOML text; resolve secrets to check they exist. Raises ConfigError with all problems."""
     try:
@@ -261,7 +239,7 @@ def parse_config(text: str, source: str = "<config>", environ: dict[str, str] | 
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc), source) from None
+        raise ConfigError(format_errors(exc), source) from None
     problems = cross_checks(config) + check_secrets(config, environ)
     if problems:
         raise ConfigError(problems, source)

@@ -9,9 +9,11 @@ name known?") are done later and reported with the same dotted-key format (see :
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+import re
+from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core.core_schema import ErrorType
 
 
 class Section(BaseModel):
@@ -48,4 +50,49 @@ def dotted(loc: tuple[Any, ...] | list[Any]) -> str:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
+    return out
+
+
+_SECRETISH = re.compile(r"secret|password|token", re.I)
+_BUILTIN_ERRORS = frozenset(get_args(ErrorType))
+
+
+def format_errors(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
+    """One ``dotted.key: message`` line per pydantic error, e.g. ``reorder.rule[2].max: must be greater than
+    min (got 3 <= 5)``. ``prefix`` is prepended to each location (for a section validated on its own).
+    Values are echoed as ``(got …)`` to help the admin, except under keys that may hold a secret."""
+    out: list[str] = []
+    for err in exc.errors(include_url=False):
+        loc = (*prefix, *err["loc"])
+        key = dotted(loc)
+        kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+        shown = (
+            not _SECRETISH.search(key)
+            and isinstance(value, (str, int, Decimal))
+            and len(str(value)) <= 80
+        )
+        got = (f" (got {value!r})" if isinstance(value, str) else f" (got {value})") if shown else ""
+        if kind == "extra_forbidden":
+            msg = "unknown key (check the spelling; see config.example.toml)"
+        elif kind == "missing":
+            msg = "required key is missing"
+        elif kind == "greater_than":
+            msg = f"must be greater than {ctx['gt']}{got}"
+        elif kind == "greater_than_equal":
+            msg = f"must be at least {ctx['ge']}{got}"
+        elif kind == "less_than":
+            msg = f"must be less than {ctx['lt']}{got}"
+        elif kind == "less_than_equal":
+            msg = f"must be at most {ctx['le']}{got}"
+        elif kind == "literal_error":
+            msg = f"must be one of {ctx['expected']}{got}"
+        elif kind == "value_error":
+            msg = str(ctx.get("error", err["msg"]))
+            if "got " not in msg and str(value) not in msg:
+                msg += got
+        elif kind in _BUILTIN_ERRORS:
+            msg = err["msg"] + ("" if "got " in err["msg"] else got)
+        else:  # a hand-written PydanticCustomError already says what it needs to
+            msg = err["msg"]
+        out.append(f"{key}: {msg}" if key else msg)
     return out

@@ -72,7 +72,7 @@ client_secret = { env = "X" }
 """
     )
     assert found == [
-        "sync.interval_seconds: Input should be greater than or equal to 10 (got 5)",
+        "sync.interval_seconds: must be at least 10 (got 5)",
         "sync.bogus: unknown key (check the spelling; see config.example.toml)",
         "company[0].name: use lower-case letters, digits, '-' or '_' (it appears in commands and file names) "
         "(got 'Acme Co')",
@@ -154,15 +154,15 @@ def test_api_base_must_end_in_v3() -> None:
 
 def test_minorversion_floor() -> None:
     assert problems(COMPANY + "minorversion = 65\n") == [
-        "company[0].minorversion: Input should be greater than or equal to 75 (got 65)"
+        "company[0].minorversion: must be at least 75 (got 65)"
     ]
 
 
 def test_limits_stay_under_qbo_throttle() -> None:
     found = problems(COMPANY + "[company.limits]\nrequests_per_minute = 900\nmax_in_flight = 20\n")
     assert found == [
-        "company[0].limits.requests_per_minute: Input should be less than or equal to 500 (got 900)",
-        "company[0].limits.max_in_flight: Input should be less than or equal to 10 (got 20)",
+        "company[0].limits.requests_per_minute: must be at most 500 (got 900)",
+        "company[0].limits.max_in_flight: must be at most 10 (got 20)",
     ]
 
 
