@@ -123,9 +123,9 @@ def unsupported_property(entity: str, prop: str, known: list[str]) -> QBOFault:
     )
 
 
-def invalid_id(element: str = "Id") -> QBOFault:
-    """2030 [VCR error__500]."""
-    return validation("2030", "Invalid ID", "Id should be a valid number. Supplied value:", element)
+def invalid_id(element: str = "Id", supplied: str = "") -> QBOFault:
+    """2030 [VCR error__500]: ``Id should be a valid number. Supplied value:1.5``."""
+    return validation("2030", "Invalid ID", f"Id should be a valid number. Supplied value:{supplied}", element)
 
 
 def object_not_found() -> QBOFault:
