@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from syncd.configbase import Section, format_errors
+from syncd.ledger.config import BackorderConfig
 from syncd.rules.config import ReorderConfig
 from syncd.errors import ConfigError
 
@@ -214,6 +215,7 @@ class Config(Section):
     logging: LoggingConfig = LoggingConfig()
     sync: SyncConfig = SyncConfig()
     company: tuple[CompanyConfig, ...] = ()
+    backorders: BackorderConfig = BackorderConfig()
     reorder: ReorderConfig = ReorderConfig()
 
     def get_company(self, name: str | None) -> CompanyConfig:

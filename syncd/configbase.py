@@ -84,6 +84,8 @@ def format_errors(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[st
             msg = f"must be less than {ctx['lt']}{got}"
         elif kind == "less_than_equal":
             msg = f"must be at most {ctx['le']}{got}"
+        elif kind == "string_too_short" and ctx.get("min_length") == 1:
+            msg = "must not be empty"
         elif kind == "literal_error":
             msg = f"must be one of {ctx['expected']}{got}"
         elif kind == "value_error":
