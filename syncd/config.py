@@ -94,9 +94,11 @@ class RetryConfig(Section):
 
 
 class LimitsConfig(Section):
-    """Client-side limits per realm; QBO throttles at 500/min and 10 concurrent (QBO_FACTS §3)."""
+    """Client-side limits per realm; QBO throttles at 500/min, 10/s and 10 concurrent (QBO_FACTS §3)."""
 
     requests_per_minute: int = Field(default=450, ge=1, le=500)
+    # QBO also caps a realm at 10 requests per second; the limiter counts it over 1.1 s to absorb clock jitter.
+    requests_per_second: int = Field(default=10, ge=1, le=10)
     max_in_flight: int = Field(default=8, ge=1, le=10)
 
 

@@ -12,8 +12,9 @@ Glossary (QBO terms as the daemon uses them)
 
 Contract for every method
 -------------------------
-- Objects are returned as the **raw JSON dicts** QBO sent (``Decimal`` for every JSON number, parsed with
-  ``parse_float=Decimal``), so the mirror can keep the raw document and nothing is lost to an object model.
+- Objects are returned as the **raw JSON dicts** QBO sent (parsed with ``parse_float=Decimal``: ``Decimal`` for
+  every non-integer JSON number, ``int`` for integers, never a ``float``), so the mirror can keep the raw document
+  and nothing is lost to an object model.
 - Errors are raised only as :mod:`syncd.errors` types: :class:`~syncd.errors.AuthError` (refresh token invalid or
   revoked — needs ``syncd auth``), :class:`~syncd.errors.RetriableError` (still failing after the configured retries:
   429, 5xx, timeouts, dropped connections), :class:`QBOError` (a QBO fault the caller may act on, e.g. 610, 5010,
