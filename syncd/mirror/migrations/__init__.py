@@ -1,0 +1,1 @@
+"""Alembic environment of the mirror schema; run with :func:`syncd.mirror.db.upgrade`."""

@@ -1,0 +1,196 @@
+"""Execute an :class:`~syncd.sync.plan.EntityPlan` inside the caller's transaction, and read the state plans need.
+
+Everything here takes an open :class:`~sqlmodel.Session` whose transaction the caller owns
+(:func:`syncd.mirror.db.run_in_transaction`), so rows, quarantine, dirty items and the cursor that covers them
+commit together or not at all.
+
+:func:`apply_plan` returns the Item ids whose demand, supply or stock changed: items that were upserted, and
+every item referenced by the old or new lines of a document that was written or deleted. They are also added to
+the ``dirty_item`` table in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from syncd.mirror.models import ENTITY_TABLES, DirtyItem, EntityCursor, Item, Quarantine, table_of
+from syncd.mirror.types import content_hash, dumps, loads
+from syncd.sync.plan import EntityPlan, Existing, Held
+
+CHUNK = 500
+T = TypeVar("T")
+
+
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def load_existing(session: Session, company: str, entity: str, ids: Iterable[str]) -> dict[str, Existing]:
+    """SyncToken and content hash of the given ids that the mirror holds."""
+    model = ENTITY_TABLES[entity][0]
+    table = table_of(model)
+    out: dict[str, Existing] = {}
+    for part in chunks(sorted(set(ids))):
+        rows = session.execute(
+            select(table.c.id, table.c.sync_token, table.c.raw_hash)
+            .where(table.c.company == company, table.c.id.in_(part))
+        )
+        out.update({r.id: Existing(r.sync_token, r.raw_hash) for r in rows})
+    return out
+
+
+def load_all_existing(session: Session, company: str, entity: str) -> dict[str, Existing]:
+    """Every id the mirror holds for the entity (full sweeps)."""
+    table = table_of(ENTITY_TABLES[entity][0])
+    rows = session.execute(
+        select(table.c.id, table.c.sync_token, table.c.raw_hash).where(table.c.company == company)
+    )
+    return {r.id: Existing(r.sync_token, r.raw_hash) for r in rows}
+
+
+def load_held(session: Session, company: str, entity: str) -> dict[str, Held]:
+    rows = session.execute(
+        select(Quarantine.sync_token, Quarantine.reason, Quarantine.raw, Quarantine.qbo_id)  # type: ignore[call-overload]
+        .where(Quarantine.company == company, Quarantine.entity == entity)
+    )
+    out: dict[str, Held] = {}
+    for token, reason, raw, qbo_id in rows:
+        try:
+            digest = content_hash(loads(raw))
+        except ValueError:
+            digest = ""
+        out[qbo_id] = Held(token, reason, digest)
+    return out
+
+
+def known_items(session: Session, company: str, candidates: Iterable[str]) -> set[str]:
+    """The subset of ``candidates`` that are Items in the mirror."""
+    table = table_of(Item)
+    found: set[str] = set()
+    for part in chunks(sorted(set(candidates))):
+        found.update(session.scalars(select(table.c.id).where(table.c.company == company, table.c.id.in_(part))))
+    return found
+
+
+def _line_items(session: Session, company: str, entity: str, ids: Sequence[str]) -> set[str]:
+    _, line_model, fk = ENTITY_TABLES[entity]
+    if line_model is None or fk is None or not ids:
+        return set()
+    lt = table_of(line_model)
+    found: set[str] = set()
+    for part in chunks(list(ids)):
+        found.update(
+            v for v in session.scalars(
+                select(lt.c.item_id).where(lt.c.company == company, lt.c[fk].in_(part), lt.c.item_id.is_not(None))
+                .distinct()
+            ) if v is not None
+        )
+    return found
+
+
+def _remove(session: Session, company: str, entity: str, ids: Sequence[str]) -> None:
+    model, line_model, fk = ENTITY_TABLES[entity]
+    table = table_of(model)
+    for part in chunks(list(ids)):
+        if line_model is not None and fk is not None:
+            lt = table_of(line_model)
+            session.execute(delete(lt).where(lt.c.company == company, lt.c[fk].in_(part)))
+        session.execute(delete(table).where(table.c.company == company, table.c.id.in_(part)))
+
+
+def apply_plan(session: Session, company: str, plan: EntityPlan, now: datetime) -> set[str]:
+    """Write ``plan``; return the touched Item ids (also recorded in ``dirty_item``)."""
+    entity = plan.entity
+    model, line_model, fk = ENTITY_TABLES[entity]
+    table = table_of(model)
+    upsert_ids = [p.id for p in plan.upserts]
+    touched = _line_items(session, company, entity, upsert_ids + plan.deletes)
+    if entity == "Item":
+        touched.update(upsert_ids)
+    _remove(session, company, entity, upsert_ids + plan.deletes)
+    headers: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    for p in plan.upserts:
+        headers.append({
+            "company": company, "id": p.id, "sync_token": p.sync_token, "last_updated": p.last_updated,
+            "raw": dumps(p.raw), "raw_hash": p.raw_hash, "mirrored_at": now, **p.values,
+        })
+        for line in p.lines:
+            lines.append({"company": company, str(fk): p.id, **line})
+            if line.get("item_id"):
+                touched.add(line["item_id"])
+    for part in chunks(headers):
+        session.execute(insert(table), list(part))
+    if line_model is not None and lines:
+        lt = table_of(line_model)
+        for part in chunks(lines):
+            session.execute(insert(lt), list(part))
+    _apply_quarantine(session, company, plan, now)
+    mark_dirty(session, company, touched, now)
+    return touched
+
+
+def _apply_quarantine(session: Session, company: str, plan: EntityPlan, now: datetime) -> None:
+    for qbo_id in set(plan.release):
+        row = session.get(Quarantine, (company, plan.entity, qbo_id))
+        if row is not None:
+            session.delete(row)
+    for entry in plan.quarantine:
+        row = session.get(Quarantine, (company, plan.entity, entry.qbo_id))
+        try:
+            raw_text = dumps(entry.raw)
+        except (TypeError, ValueError):
+            raw_text = dumps(repr(entry.raw))
+        if row is None:
+            row = Quarantine(company=company, entity=plan.entity, qbo_id=entry.qbo_id, first_seen=now,
+                             reason=entry.reason, raw=raw_text)
+            session.add(row)
+        row.sync_token = entry.sync_token
+        row.reason = entry.reason
+        row.raw = raw_text
+        row.last_seen = now
+    session.flush()
+
+
+def mark_dirty(session: Session, company: str, item_ids: Iterable[str], now: datetime) -> None:
+    """Add items to ``dirty_item`` (existing rows keep their ``since``)."""
+    rows = [{"company": company, "item_id": i, "since": now} for i in sorted(set(item_ids))]
+    if not rows:
+        return
+    table = table_of(DirtyItem)
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing()
+    else:  # pragma: no cover - only the two supported backends
+        raise RuntimeError(f"unsupported database {dialect}")
+    for part in chunks(rows):
+        session.execute(stmt, list(part))
+
+
+def get_cursor(session: Session, company: str, entity: str) -> EntityCursor:
+    """The entity's cursor row, created (not yet backfilled) when missing."""
+    row = session.get(EntityCursor, (company, entity))
+    if row is None:
+        row = EntityCursor(company=company, entity=entity)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def advance_cursor(row: EntityCursor, to: datetime | None, now: datetime) -> bool:
+    """Move ``last_updated`` forward to ``to`` (never backwards). True when it moved."""
+    if to is None or (row.last_updated is not None and to <= row.last_updated):
+        return False
+    row.last_updated = to
+    row.updated_at = now
+    return True
