@@ -6,7 +6,8 @@
   one snapshot). PostgreSQL (``postgresql+psycopg://``) uses pre-ping so a dropped connection is replaced.
 * :func:`make_session_factory` — ``sessionmaker`` of :class:`sqlmodel.Session` (``session.exec(select(...))``
   works), ``expire_on_commit=False``.
-* :func:`upgrade` — runs the Alembic migrations shipped in :mod:`syncd.mirror.migrations` to ``head``.
+* :func:`upgrade` — runs the Alembic migrations shipped in :mod:`syncd.mirror.migrations` to ``heads`` (the ledger and
+  purchasing revisions branch independently from the mirror schema).
 * :func:`run_in_transaction` — runs ``fn(session)`` in one transaction, committed when it returns; the whole
   transaction is retried (tenacity) only on connection-level errors (``OperationalError``, disconnects, SQLite
   "database is locked"). ``fn`` must therefore be re-runnable: it reads what it needs inside the transaction.
@@ -79,7 +80,7 @@ def make_session_factory(url_or_engine: str | Engine) -> sessionmaker[Session]:
 _upgrade_lock = threading.Lock()
 
 
-def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
+def upgrade(url_or_engine: str | Engine, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` with the packaged Alembic migrations. Idempotent."""
     from alembic import command
     from alembic.config import Config as AlembicConfig
