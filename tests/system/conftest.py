@@ -52,12 +52,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 
 @pytest.fixture
 def make_harness(db_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """``make_harness(**sandbox_options, sync=dict(...))`` → a started :class:`Harness` (stopped afterwards)."""
+    """``make_harness(**sandbox_options, sync=dict(...), retry=dict(...))`` → a started :class:`Harness` (stopped afterwards)."""
     made: list[Harness] = []
 
-    def make(sync: dict[str, Any] | None = None, **options: Any) -> Harness:
+    def make(sync: dict[str, Any] | None = None, retry: dict[str, Any] | None = None, **options: Any) -> Harness:
         sandbox, info = start_sandbox(**options)
-        harness = Harness(sandbox, info, db_url, tmp_path, monkeypatch, sync or {})
+        harness = Harness(sandbox, info, db_url, tmp_path, monkeypatch, sync or {}, retry)
         made.append(harness)
         return harness
 

@@ -37,8 +37,9 @@ def start_sandbox(**options: Any) -> tuple[Sandbox, dict[str, Any]]:
     return sandbox, sandbox.start()
 
 
-def config_text(info: dict[str, Any], db_url: str, sync: dict[str, Any]) -> str:
+def config_text(info: dict[str, Any], db_url: str, sync: dict[str, Any], retry: dict[str, Any] | None = None) -> str:
     sync_lines = "\n".join(f"{k} = {json.dumps(v)}" for k, v in sync.items())
+    retry_lines = "\n".join(f"{k} = {json.dumps(v)}" for k, v in (retry or {}).items())
     return f"""
 [database]
 url = {json.dumps(db_url)}
@@ -57,6 +58,9 @@ client_secret = {{ env = "{SECRET_ENV}" }}
 environment = "{info['discovery_url']}"
 api_base = "{info['api_base']}"
 redirect_uri = "{info['redirect_uri']}"
+
+[company.retry]
+{retry_lines}
 """
 
 
@@ -64,13 +68,13 @@ class Harness:
     """One sandbox company mirrored into one database by the real engine over real HTTP."""
 
     def __init__(self, sandbox: Sandbox, info: dict[str, Any], db_url: str, tmp_path: Path, monkeypatch: Any,
-                 sync: dict[str, Any]) -> None:
+                 sync: dict[str, Any], retry: dict[str, Any] | None = None) -> None:
         self.sandbox, self.info, self.db_url = sandbox, info, db_url
         self.realm = info["realm_id"]
         monkeypatch.setenv(SECRET_ENV, info["client_secret"])
         monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
         self.config_path = tmp_path / "syncd.toml"
-        self.config_path.write_text(config_text(info, db_url, sync))
+        self.config_path.write_text(config_text(info, db_url, sync, retry))
         self.config: Config = parse_config(self.config_path.read_text())
         self.company = self.config.company[0]
         self.engine = make_engine(db_url)
