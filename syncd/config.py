@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from syncd.configbase import Section, format_errors
+from syncd.errors import ConfigError
 from syncd.ledger.config import BackorderConfig
 from syncd.rules.config import ReorderConfig
-from syncd.errors import ConfigError
 
 DEFAULT_CONFIG_PATHS = (Path("syncd.toml"), Path("/etc/syncd/syncd.toml"))
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -155,11 +155,12 @@ def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"expected 'production', 'sandbox' or an http(s) URL (got {url!r})")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError(f"plain http is only allowed for loopback hosts; use https (got {url!r})")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback IP (127.0.0.0/8, ::1): the only hosts plain http may reach."""
     if host == "localhost":
         return True
     try:

@@ -24,9 +24,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from ipaddress import ip_address
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -37,7 +36,7 @@ from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from syncd.config import CompanyConfig
+from syncd.config import CompanyConfig, is_loopback_host
 from syncd.connectors.base import TokenState, TokenStore
 from syncd.errors import AuthError, FatalSyncError, RetriableError
 
@@ -51,7 +50,7 @@ TRANSIENT_EXCEPTIONS = (requests.ConnectionError, requests.Timeout, requests.exc
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class _Transient(Exception):
@@ -69,15 +68,6 @@ class _TimeoutAuthClient(AuthClient):
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", self._syncd_timeout)
         return super().request(method, url, *args, **kwargs)
-
-
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def allow_loopback_http(url: str) -> None:
@@ -219,7 +209,7 @@ class TokenManager:
         if state.access_token is None or expires is None:
             return False
         if expires.tzinfo is None:  # a store that lost the zone: the daemon writes UTC
-            expires = expires.replace(tzinfo=timezone.utc)
+            expires = expires.replace(tzinfo=UTC)
         return expires - REFRESH_MARGIN > self._clock()
 
     def _refresh(self, rejected: str | None) -> str:

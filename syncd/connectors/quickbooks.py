@@ -15,11 +15,9 @@ numbers (PQB would give floats, which lose cents) and maps failures onto the con
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
-from decimal import Decimal
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -33,6 +31,7 @@ from syncd.connectors.oauth import Clock, TokenManager, allow_loopback_http
 from syncd.connectors.ratelimit import LimiterStats, RealmLimiter, limiter_for
 from syncd.connectors.transport import QBOClient, Transport
 from syncd.errors import AuthError, FatalSyncError
+from syncd.jsonutil import dumps, loads, reject_floats
 
 #: QBO answers at most this many objects per query page and per CDC response (QBO_FACTS §1, §2).
 QBO_MAX_OBJECTS = 1000
@@ -55,48 +54,14 @@ def qbo_datetime(moment: datetime) -> str:
 
 
 def parse_json(raw: bytes) -> Any:
-    """Parse a QBO body: ``Decimal`` for every non-integer number, ``int`` for integers, never a float.
-
-    Same convention as the mirror's ``syncd.mirror.types.loads``, so a stored document re-reads identically.
-    """
-    return json.loads(raw, parse_float=Decimal)
+    """Parse a QBO answer: integers stay ``int``, every fraction is a ``Decimal``, never a float."""
+    return loads(raw)
 
 
 def dumps_json(value: Any) -> str:
     """Serialise a request body; ``Decimal`` is written exactly, a ``float`` is refused (STYLE habit 3)."""
-    parts: list[str] = []
-    _encode(value, parts)
-    return "".join(parts)
-
-
-def _encode(value: Any, out: list[str]) -> None:
-    if value is None or isinstance(value, (bool, str)):
-        out.append(json.dumps(value))
-    elif isinstance(value, int):
-        out.append(str(value))
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"cannot send non-finite number {value} to QuickBooks")
-        out.append(str(value))
-    elif isinstance(value, float):
-        raise TypeError("floats are not accepted in QuickBooks bodies; use Decimal")
-    elif isinstance(value, Mapping):
-        out.append("{")
-        for i, (key, item) in enumerate(value.items()):
-            if not isinstance(key, str):
-                raise TypeError(f"JSON object keys must be strings, got {type(key).__name__}")
-            out.append(("," if i else "") + json.dumps(key) + ":")
-            _encode(item, out)
-        out.append("}")
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _encode(item, out)
-        out.append("]")
-    else:
-        raise TypeError(f"cannot serialise {type(value).__name__} for QuickBooks")
+    reject_floats(value)
+    return dumps(value)
 
 
 def _check_entity(entity: str) -> None:
@@ -292,7 +257,7 @@ class QuickBooksConnector:
         date_header = resp.headers.get("Date") if resp is not None else None
         if date_header:
             # No usable envelope time: the HTTP Date header is the server's clock too (whole seconds).
-            return parsedate_to_datetime(date_header).astimezone(timezone.utc)
+            return parsedate_to_datetime(date_header).astimezone(UTC)
         raise FatalSyncError("QuickBooks CDC answer has no server time")
 
 
