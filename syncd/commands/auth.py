@@ -21,7 +21,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import urlsplit
 
-from syncd.config import CompanyConfig, load_config
+from syncd.config import load_config
 from syncd.errors import AuthError
 
 CALLBACK_TIMEOUT_SECONDS = 300
@@ -37,12 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _auth(args: argparse.Namespace) -> int:
+    from syncd import logs
     from syncd.commands.sync import database_url
     from syncd.connectors.oauth import authorization_url, exchange_code, make_auth_client
     from syncd.mirror.db import make_engine, make_session_factory, upgrade
     from syncd.mirror.tokens import DbTokenStore
-
-    from syncd import logs
 
     config = load_config(args.config)
     company = config.get_company(args.company)
@@ -86,7 +85,7 @@ def _await_callback(redirect_uri: str) -> str:
     received: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             if urlsplit(self.path).path != (parts.path or "/"):
                 self.send_error(404)
                 return

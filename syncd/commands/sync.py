@@ -2,18 +2,27 @@
 
 Loads the config, migrates the mirror database to the current schema, and runs
 :meth:`syncd.sync.engine.SyncEngine.run_once` for the named company (or every configured company), printing one
-summary line per company. ``--full`` re-reads every entity completely and repairs what differs (also what a
-normal cycle would not notice). Exit codes: 0 all companies synced, 1 a sync failed (the others still ran),
-2 configuration problems. The long-running daemon is ``syncd run``; this command always runs exactly one cycle.
+summary line per company. When ``reorder.mode`` is not ``off``, each company whose sync succeeded then runs its
+reorder step (:func:`syncd.purchasing.cycle.run_reorder`: reconcile interrupted PO pushes, plan, store, push what
+is approved) and prints a second line ``<company>: reorder <mode>: …``. ``--full`` re-reads every entity
+completely and repairs what differs (also what a normal cycle would not notice). Exit codes: 0 all companies
+synced, 1 a sync or reorder step failed (the others still ran), 2 configuration problems (also ``[reorder]``
+vendors unknown to the mirror, after the syncs ran). The long-running daemon is ``syncd run``; this command always
+runs exactly one cycle.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from syncd.config import Config, load_config
 from syncd.errors import ConfigError, SyncdError, render
+
+if TYPE_CHECKING:
+    from syncd.connectors.base import Connector
+    from syncd.mirror.db import SessionFactory
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -63,6 +72,29 @@ def _sync(args: argparse.Namespace) -> int:
                 status = 1
                 continue
             print(result.summary(), flush=True)
+            status = max(status, _reorder(config, company.name, connector, sessions))
         return status
     finally:
         engine.dispose()
+
+
+def _reorder(config: Config, company: str, connector: Connector, sessions: SessionFactory) -> int:
+    """The company's reorder step after a successful sync; its exit status contribution (0, 1 or 2)."""
+    if config.reorder.mode == "off":
+        return 0
+    from datetime import UTC, datetime
+
+    from syncd.purchasing.cycle import run_reorder
+
+    try:
+        outcome = run_reorder(company, config.reorder, connector, sessions, lambda: datetime.now(UTC))
+    except ConfigError as exc:
+        print(f"{company}: reorder not planned", file=sys.stderr)
+        print(render(exc), file=sys.stderr)
+        return 2
+    except SyncdError as exc:
+        print(f"{company}: reorder failed", file=sys.stderr)
+        print(render(exc), file=sys.stderr)
+        return 1
+    print(outcome.summary(), flush=True)
+    return 0

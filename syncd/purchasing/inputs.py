@@ -1,0 +1,206 @@
+"""Read what the reorder core needs from the mirror (and the outbox). Reads only; the caller owns the session.
+
+Contract of :func:`read_inputs` (one consistent snapshot when called inside one transaction):
+
+* Items: active ``Inventory`` items with ``TrackQtyOnHand``; :class:`~syncd.rules.match.ItemFacts` from the mirrored
+  columns (Name, Sku, ReorderPoint, PrefVendorRef, PurchaseCost — parsed from the item's raw JSON by the sync).
+  A missing QtyOnHand counts as 0.
+* Open POs: every mirrored PO with ``POStatus = 'Open'`` and not ``ManuallyClosed`` — syncd's and hand-typed ones.
+  Per PO line, remaining = line qty − qty of the bill lines linked to that PO line (``LinkedTxn`` with the line id);
+  bill lines linked to the PO without a line id are taken from that PO's lines of the same item, in line order.
+  A PO is *hand-typed* when no syncd intent points at it.
+* Intents not yet mirrored: intents in ``pending_approval``, ``approved`` or ``pushing`` (a ``created`` intent is
+  mirrored in the same transaction that marks it created). An intent whose request id already appears in a
+  mirrored PO's PrivateNote is skipped, so nothing is counted twice.
+* Demand: per item and day, the quantity on non-voided invoice and sales-receipt lines over the last
+  ``demand_days`` days up to ``today`` (only read when some rule uses ``reorder_point = "auto"``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from syncd.mirror.models import (
+    Account,
+    BillLine,
+    Invoice,
+    InvoiceLine,
+    Item,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    SalesReceipt,
+    SalesReceiptLine,
+    Vendor,
+)
+from syncd.mirror.types import loads
+from syncd.purchasing.models import OPEN_STATUSES, POIntent
+from syncd.rules.match import ItemFacts
+from syncd.rules.reorder import DemandDay, OpenPO, PendingIntent, PositionInputs
+
+ZERO = Decimal(0)
+AP_TYPE = "Accounts Payable"
+
+
+@dataclass(frozen=True)
+class MirrorInputs:
+    """Everything one planning pass reads: facts and position inputs per item, vendors and AP accounts."""
+
+    items: Mapping[str, ItemFacts]
+    positions: Mapping[str, PositionInputs]
+    vendors: Mapping[str, str]  # active vendor Id -> DisplayName
+    ap_accounts: Mapping[str, str]  # active AP account Id -> Name
+
+
+def read_vendors(session: Session, company: str) -> dict[str, str]:
+    """Active vendors of the mirror: Id -> DisplayName."""
+    rows = session.execute(
+        select(Vendor.id, Vendor.display_name).where(Vendor.company == company, Vendor.active.is_(True))  # type: ignore[attr-defined]
+    )
+    return {r.id: r.display_name or r.id for r in rows}
+
+
+def read_ap_accounts(session: Session, company: str) -> dict[str, str]:
+    """Active Accounts Payable accounts: Id -> Name."""
+    rows = session.execute(
+        select(Account.id, Account.name).where(
+            Account.company == company, Account.account_type == AP_TYPE, Account.active.is_(True)  # type: ignore[attr-defined]
+        )
+    )
+    return {r.id: r.name or r.id for r in rows}
+
+
+def read_items(session: Session, company: str) -> tuple[dict[str, ItemFacts], dict[str, Decimal]]:
+    """Tracked inventory items: facts and QtyOnHand."""
+    rows = session.execute(
+        select(Item).where(
+            Item.company == company, Item.active.is_(True), Item.type == "Inventory",  # type: ignore[attr-defined]
+            Item.track_qty_on_hand.is_(True),  # type: ignore[attr-defined]
+        )
+    ).scalars()
+    facts: dict[str, ItemFacts] = {}
+    on_hand: dict[str, Decimal] = {}
+    for it in rows:
+        facts[it.id] = ItemFacts(
+            id=it.id, name=it.name or it.id, sku=it.sku, reorder_point=it.reorder_point,
+            pref_vendor_id=it.pref_vendor_id, purchase_cost=it.purchase_cost,
+        )
+        on_hand[it.id] = it.qty_on_hand if it.qty_on_hand is not None else ZERO
+    return facts, on_hand
+
+
+def read_open_pos(session: Session, company: str) -> dict[str, list[OpenPO]]:
+    """Remaining quantity per item on every open PO (see the module docstring)."""
+    syncd_pos = set(
+        session.scalars(
+            select(POIntent.qbo_po_id).where(POIntent.company == company, POIntent.qbo_po_id.is_not(None))  # type: ignore[union-attr]
+        )
+    )
+    heads = {
+        r.id: r.doc_number or r.id
+        for r in session.execute(
+            select(PurchaseOrder.id, PurchaseOrder.doc_number).where(
+                PurchaseOrder.company == company, PurchaseOrder.po_status == "Open",
+                PurchaseOrder.manually_closed.is_(False),  # type: ignore[attr-defined]
+            )
+        )
+    }
+    if not heads:
+        return {}
+    lines = session.execute(
+        select(PurchaseOrderLine.purchase_order_id, PurchaseOrderLine.line_id, PurchaseOrderLine.item_id,
+               PurchaseOrderLine.qty)
+        .where(PurchaseOrderLine.company == company, PurchaseOrderLine.item_id.is_not(None))  # type: ignore[union-attr]
+        .order_by(PurchaseOrderLine.purchase_order_id, PurchaseOrderLine.seq)
+    ).all()
+    by_line: dict[tuple[str, str | None], Decimal] = defaultdict(lambda: ZERO)
+    by_item: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for b in session.execute(
+        select(BillLine.po_id, BillLine.po_line_id, BillLine.item_id, BillLine.qty)
+        .where(BillLine.company == company, BillLine.po_id.is_not(None))  # type: ignore[union-attr]
+    ):
+        if b.po_id not in heads or b.qty is None:
+            continue
+        if b.po_line_id:
+            by_line[(b.po_id, b.po_line_id)] += b.qty
+        elif b.item_id:
+            by_item[(b.po_id, b.item_id)] += b.qty
+    out: dict[str, list[OpenPO]] = defaultdict(list)
+    for ln in lines:
+        if ln.purchase_order_id not in heads or ln.qty is None:
+            continue
+        remaining = ln.qty - by_line.get((ln.purchase_order_id, ln.line_id), ZERO)
+        key = (ln.purchase_order_id, ln.item_id)
+        loose = by_item.get(key, ZERO)
+        if loose > 0 and remaining > 0:
+            taken = min(loose, remaining)
+            remaining -= taken
+            by_item[key] = loose - taken
+        out[ln.item_id].append(
+            OpenPO(heads[ln.purchase_order_id], remaining, hand_typed=ln.purchase_order_id not in syncd_pos)
+        )
+    return dict(out)
+
+
+def read_unmirrored_intents(session: Session, company: str) -> dict[str, list[PendingIntent]]:
+    """Quantities per item in intents whose PO is not in the mirror yet (see the module docstring)."""
+    intents = session.execute(
+        select(POIntent).where(POIntent.company == company, POIntent.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    ).scalars().all()
+    out: dict[str, list[PendingIntent]] = defaultdict(list)
+    for intent in intents:
+        seen = session.scalar(
+            select(PurchaseOrder.id).where(
+                PurchaseOrder.company == company,
+                PurchaseOrder.private_note.like(f"%{intent.request_id}%"),  # type: ignore[union-attr]
+            ).limit(1)
+        )
+        if seen is not None:
+            continue
+        for line in loads(intent.body).get("Line", []):
+            detail = line["ItemBasedExpenseLineDetail"]
+            ref = f"intent {intent.id} ({intent.status})"
+            out[str(detail["ItemRef"]["value"])].append(PendingIntent(ref, Decimal(detail["Qty"])))
+    return dict(out)
+
+
+def read_demand(session: Session, company: str, today: date, days: int) -> dict[str, list[DemandDay]]:
+    """Units sold per item and day over ``days`` days ending ``today`` (voided documents excluded)."""
+    start = today - timedelta(days=days - 1)
+    totals: dict[tuple[str, date], Decimal] = defaultdict(lambda: ZERO)
+    for head, line, fk in ((Invoice, InvoiceLine, "invoice_id"), (SalesReceipt, SalesReceiptLine,
+                                                                  "sales_receipt_id")):
+        rows = session.execute(
+            select(line.item_id, line.qty, head.txn_date)  # type: ignore[attr-defined]
+            .join(head, (head.company == line.company) & (head.id == getattr(line, fk)))  # type: ignore[attr-defined]
+            .where(line.company == company, line.item_id.is_not(None), line.qty.is_not(None),  # type: ignore[attr-defined]
+                   head.voided.is_(False), head.txn_date >= start, head.txn_date <= today)  # type: ignore[attr-defined]
+        )
+        for item_id, qty, day in rows:
+            totals[(item_id, day)] += qty
+    out: dict[str, list[DemandDay]] = defaultdict(list)
+    for (item_id, day), qty in sorted(totals.items()):
+        out[item_id].append(DemandDay(day, qty))
+    return dict(out)
+
+
+def read_inputs(session: Session, company: str, today: date, demand_days: int = 0) -> MirrorInputs:
+    """The whole snapshot (see the module docstring); ``demand_days`` 0 skips reading demand."""
+    facts, on_hand = read_items(session, company)
+    open_pos = read_open_pos(session, company)
+    intents = read_unmirrored_intents(session, company)
+    demand = read_demand(session, company, today, demand_days) if demand_days > 0 else {}
+    positions = {
+        iid: PositionInputs(
+            item_id=iid, qty_on_hand=on_hand[iid], open_pos=tuple(open_pos.get(iid, ())),
+            intents=tuple(intents.get(iid, ())), demand=tuple(demand.get(iid, ())),
+        )
+        for iid in facts
+    }
+    return MirrorInputs(facts, positions, read_vendors(session, company), read_ap_accounts(session, company))
