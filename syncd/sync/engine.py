@@ -15,6 +15,14 @@ than the CDC look-back, the entity is read with paged queries instead. Name list
 queries and only an Id comparison can see that it is gone — the cost is one request per 1000 documents, paid
 only when one poll window holds more than 1000 changes of that entity.
 
+Backorder ledger: unless built with ``ledger=False``, the engine runs
+:func:`syncd.backorders.service.ledger_step` in its own transaction at the start of a cycle (items a crashed
+cycle left in ``dirty_item``) and after the cycle's mirror writes (the items they touched, queued in
+``dirty_item`` by the same transactions as the rows). It runs after *all* entities of the cycle are written, not
+inside each entity's transaction, because an Item written before its Invoices would show the ledger a
+half-applied change (QtyOnHand already reduced, the sale not yet there) and derive events that the next
+transaction takes back. With nothing queued on an already reviewed day it does no ledger work.
+
 The backfill and the local time used as a first cursor assume QBO's clock is within ``sync.overlap_seconds`` of
 ours (NTP); the drift check repairs anything a larger skew could have missed.
 """
@@ -78,7 +86,7 @@ class SyncEngine:
 
     def __init__(
         self, config: Config, company: CompanyConfig, connector: Connector, session_factory: SessionFactory,
-        *, clock: Callable[[], datetime] | None = None,
+        *, clock: Callable[[], datetime] | None = None, ledger: bool = True,
     ) -> None:
         self.config = config
         self.company = company
@@ -92,6 +100,7 @@ class SyncEngine:
         self.page_size = config.sync.page_size
         self.drift_every = timedelta(hours=float(config.sync.drift_check_hours))
         self._tally = _Tally()
+        self.ledger = ledger
 
     # ---- the cycle -----------------------------------------------------------------------------------------
 
@@ -108,6 +117,7 @@ class SyncEngine:
         log.info("sync.cycle_start", company=self.name, full=full)
         try:
             self._tx(self._check_company)
+            self._ledger_step()
             if full:
                 for entity in self.entities:
                     self._reconcile(entity, cursor_to=self.clock(), finish_backfill=True)
@@ -120,6 +130,7 @@ class SyncEngine:
             self._retry_quarantine()
             if not full:
                 self._maybe_drift_check()
+            self._ledger_step()
         except Exception as exc:
             self._record_failure(exc)
             raise
@@ -136,6 +147,17 @@ class SyncEngine:
                  touched_items=len(result.touched_item_ids), api_calls=result.api_calls,
                  quarantined=result.quarantined)
         return result
+
+    def _ledger_step(self) -> None:
+        """Recompute the backorder ledger for the queued items (see the module docstring)."""
+        if not self.ledger:
+            return
+        from syncd.backorders.service import ledger_step
+
+        outcome = self._tx(lambda s: ledger_step(s, self.name, self.config, self.clock()))
+        if outcome.items or outcome.events:
+            log.info("ledger.recomputed", company=self.name, items=outcome.items, events=outcome.events,
+                     rows_written=outcome.rows_written, rebuilt=outcome.rebuilt, reviewed=outcome.reviewed)
 
     # ---- helpers -------------------------------------------------------------------------------------------
 

@@ -1,0 +1,190 @@
+"""Rows of ``backorder_line`` / ``backorder_event`` to and from the ledger's values. Set-based reads and writes.
+
+Contracts:
+
+* :func:`load_states` returns exactly the stored states of the given items (all items when ``item_ids`` is
+  None) as :class:`~syncd.ledger.model.LineState`; ``state_row(load(row)) == row`` for every stored row.
+* :func:`write_states` makes the stored states of the items in ``scope`` equal ``current`` restricted to those
+  items, writing only rows whose state changed (an unchanged recompute writes nothing).
+* :func:`append_events` inserts events; it never updates or deletes one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import delete, insert, or_, select, tuple_
+from sqlmodel import Session
+
+from syncd.backorders.models import BackorderEvent, BackorderLine
+from syncd.ledger.model import EtaKind, ExpectedKind, LedgerEvent, LineKey, LineState, Peg
+from syncd.ledger.report import dec
+from syncd.mirror.models import table_of
+
+#: bound parameters per IN list; far below SQLite's and PostgreSQL's limits
+CHUNK = 500
+
+LINE = table_of(BackorderLine)
+EVENT = table_of(BackorderEvent)
+
+
+def chunked(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def pegs_to_json(pegs: Iterable[Peg]) -> str:
+    return json.dumps(
+        [
+            [p.po_id, p.po_number, p.po_line_id, p.vendor_id, dec(p.qty),
+             p.expected.isoformat() if p.expected else None, p.expected_kind]
+            for p in pegs
+        ],
+        separators=(",", ":"),
+    )
+
+
+def pegs_from_json(text: str) -> tuple[Peg, ...]:
+    return tuple(
+        Peg(po_id, po_number, po_line_id, vendor_id, Decimal(qty), _day(expected), cast(ExpectedKind, kind))
+        for po_id, po_number, po_line_id, vendor_id, qty, expected, kind in json.loads(text)
+    )
+
+
+def state_row(company: str, state: LineState, now: datetime) -> dict[str, Any]:
+    """The ``backorder_line`` row of one state."""
+    return {
+        "company": company,
+        "doc_type": state.key.doc_type,
+        "doc_id": state.key.doc_id,
+        "line_id": state.key.line_id,
+        "item_id": state.item_id,
+        "item_name": state.item_name,
+        "customer_id": state.customer_id,
+        "customer_name": state.customer_name,
+        "doc_number": state.doc_number,
+        "txn_date": state.txn_date,
+        "ordered": state.ordered,
+        "backordered": state.backordered,
+        "fill_rank": state.fill_rank,
+        "short_since": state.short_since,
+        "eta": state.eta,
+        "eta_kind": state.eta_kind,
+        "estimate_basis": state.estimate_basis,
+        "overdue_eta": state.overdue_eta,
+        "oversold": state.oversold,
+        "pegged": pegs_to_json(state.pegged),
+        "updated_at": now,
+    }
+
+
+def state_from_row(row: Any) -> LineState:
+    m = row._mapping
+    return LineState(
+        key=LineKey(m["doc_type"], m["doc_id"], m["line_id"]),
+        item_id=m["item_id"],
+        item_name=m["item_name"],
+        customer_id=m["customer_id"],
+        customer_name=m["customer_name"],
+        doc_number=m["doc_number"],
+        txn_date=m["txn_date"],
+        ordered=m["ordered"],
+        backordered=m["backordered"],
+        fill_rank=m["fill_rank"],
+        short_since=m["short_since"],
+        eta=m["eta"],
+        eta_kind=cast(EtaKind, m["eta_kind"]),
+        pegged=pegs_from_json(m["pegged"]),
+        estimate_basis=m["estimate_basis"],
+        overdue_eta=m["overdue_eta"],
+        oversold=bool(m["oversold"]),
+    )
+
+
+def load_states(session: Session, company: str, item_ids: Iterable[str] | None = None) -> dict[LineKey, LineState]:
+    """Stored states of ``item_ids`` (every item when None)."""
+    out: dict[LineKey, LineState] = {}
+    base = select(LINE).where(LINE.c.company == company)
+    if item_ids is None:
+        for row in session.execute(base):
+            s = state_from_row(row)
+            out[s.key] = s
+        return out
+    for part in chunked(sorted(set(item_ids))):
+        for row in session.execute(base.where(LINE.c.item_id.in_(part))):
+            s = state_from_row(row)
+            out[s.key] = s
+    return out
+
+
+def write_states(
+    session: Session,
+    company: str,
+    previous: Mapping[LineKey, LineState],
+    current: Mapping[LineKey, LineState],
+    now: datetime,
+) -> int:
+    """Store ``current`` in place of ``previous`` (both restricted to the recomputed items); returns rows written.
+
+    A key present in ``previous`` but changed or gone is deleted; a key new or changed in ``current`` is
+    inserted. ``previous`` must be what is stored for those items (read in the same transaction).
+    """
+    stale = [k for k, s in previous.items() if current.get(k) != s]
+    fresh = [s for k, s in current.items() if previous.get(k) != s]
+    for part in chunked(stale):
+        keys = [(k.doc_type, k.doc_id, k.line_id) for k in part]
+        session.execute(
+            delete(LINE).where(
+                LINE.c.company == company, tuple_(LINE.c.doc_type, LINE.c.doc_id, LINE.c.line_id).in_(keys)
+            )
+        )
+    rows = [state_row(company, s, now) for s in fresh]
+    for part in chunked(rows, 1000):
+        session.execute(insert(LINE), list(part))
+    return len(stale) + len(rows)
+
+
+def event_row(company: str, event: LedgerEvent) -> dict[str, Any]:
+    return {
+        "company": company,
+        "at": event.at,
+        "kind": event.kind,
+        "doc_type": event.key.doc_type,
+        "doc_id": event.key.doc_id,
+        "line_id": event.key.line_id,
+        "item_id": event.item_id,
+        "customer_id": event.customer_id,
+        "doc_number": event.doc_number,
+        "qty_before": event.qty_before,
+        "qty_after": event.qty_after,
+        "eta_before": event.eta_before,
+        "eta_after": event.eta_after,
+        "eta_kind_before": event.eta_kind_before,
+        "eta_kind_after": event.eta_kind_after,
+        "detail": event.detail,
+    }
+
+
+def append_events(session: Session, company: str, events: Sequence[LedgerEvent]) -> None:
+    rows = [event_row(company, e) for e in events]
+    for part in chunked(rows, 1000):
+        session.execute(insert(EVENT), list(part))
+
+
+def load_events(session: Session, company: str, item_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Stored events (as row dicts, oldest first), optionally only for ``item_ids``."""
+    stmt = select(EVENT).where(EVENT.c.company == company).order_by(EVENT.c.id)
+    if item_ids is not None:
+        ids = sorted(set(item_ids))
+        if not ids:
+            return []
+        stmt = stmt.where(or_(*(EVENT.c.item_id.in_(p) for p in chunked(ids))))
+    return [dict(r._mapping) for r in session.execute(stmt)]
