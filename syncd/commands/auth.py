@@ -21,7 +21,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import urlsplit
 
-from syncd.config import load_config
+from syncd.commands._common import load, open_mirror
 from syncd.errors import AuthError
 
 CALLBACK_TIMEOUT_SECONDS = 300
@@ -37,19 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _auth(args: argparse.Namespace) -> int:
-    from syncd import logs
-    from syncd.commands.sync import database_url
     from syncd.connectors.oauth import authorization_url, exchange_code, make_auth_client
-    from syncd.mirror.db import make_engine, make_session_factory, upgrade
     from syncd.mirror.tokens import DbTokenStore
 
-    config = load_config(args.config)
+    config = load(args.config)
     company = config.get_company(args.company)
-    logs.configure(config.logging.level, config.logging.format)
-    engine = make_engine(database_url(config))
-    try:
-        upgrade(engine)
-        store = DbTokenStore(make_session_factory(engine))
+    with open_mirror(config) as (engine, sessions):
+        store = DbTokenStore(sessions)
         client = make_auth_client(company)
         if args.redirect_url:
             redirect, state = args.redirect_url, None
@@ -66,8 +60,6 @@ def _auth(args: argparse.Namespace) -> int:
                 if not redirect:
                     raise AuthError("no redirect URL given", company=company.name)
         saved = exchange_code(company, store, redirect, expected_state=state, auth_client=client)
-    finally:
-        engine.dispose()
     expiry = saved.refresh_expires_at.date().isoformat() if saved.refresh_expires_at else "unknown"
     print(f"{company.name}: connected to QuickBooks company {company.realm_id}; "
           f"the connection must be used again before {expiry} (syncd does so on every sync)")

@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from syncd.config import load_config
+from syncd.commands._common import load, open_mirror
 from syncd.ledger.model import ZERO, LineState
 from syncd.ledger.report import SCHEMA, by_customer, by_item, by_po, to_csv_rows, to_json_rows
 
@@ -149,18 +149,12 @@ def read_states(session: Any, company: str) -> list[LineState]:
 
 
 def _backorders(args: argparse.Namespace) -> int:
-    from syncd.commands.sync import database_url
-    from syncd.mirror.db import make_engine, make_session_factory, upgrade
 
-    config = load_config(args.config)
+    config = load(args.config)
     company = config.get_company(args.company).name
-    engine = make_engine(database_url(config))
-    try:
-        upgrade(engine)
-        with make_session_factory(engine)() as session:
+    with open_mirror(config) as (engine, sessions):
+        with sessions() as session:
             states = read_states(session, company)
-    finally:
-        engine.dispose()
     if args.format == "json":
         sys.stdout.write(render_json(states, args.by, company, datetime.now(UTC)))
     elif args.format == "csv":

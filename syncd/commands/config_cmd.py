@@ -13,7 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     csub = p.add_subparsers(dest="config_command", metavar="ACTION")
     csub.required = True
     check = csub.add_parser("check", help="validate a config file; exit 0 if valid, else print problems, exit 2")
-    check.add_argument("path", nargs="?", help="config file (default: $SYNCD_CONFIG, ./syncd.toml, /etc/syncd/syncd.toml)")
+    check.add_argument(
+        "path", nargs="?", help="config file (default: $SYNCD_CONFIG, ./syncd.toml, /etc/syncd/syncd.toml)"
+    )
     check.set_defaults(handler=_check)
 
 

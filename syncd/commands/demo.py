@@ -101,7 +101,8 @@ def _demo(args: argparse.Namespace) -> int:
         _say("3. Connect QuickBooks", "The OAuth code flow: the admin consents in the browser (simulated here) "
              "and pastes the redirect URL; tokens go to the database, never to the screen or the log.")
         redirect = _consent(config_path, info)
-        _run(["auth", "--config", str(config_path), "--redirect-url", redirect], shown=["auth", "--redirect-url", "'…'"])
+        _run(["auth", "--config", str(config_path), "--redirect-url", redirect],
+             shown=["auth", "--redirect-url", "'…'"])
 
         _say("4. First sync: backfill", "Every entity, 1000 per page; resumable if interrupted.")
         _run(["sync", "--once", "--config", str(config_path)])

@@ -18,13 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import Self
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from syncd.config import load_config
+from syncd.commands._common import load, open_mirror
 from syncd.errors import ConfigError, SyncdError, render
 from syncd.purchasing.models import APPROVED, CREATED, PENDING, PUSHING, REJECTED, POIntent
 
@@ -53,19 +54,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 class _Db:
     def __init__(self, args: argparse.Namespace) -> None:
-        from syncd.commands.sync import database_url
-        from syncd.mirror.db import make_engine, make_session_factory, upgrade
-
-        self.config = load_config(args.config)
-        self.engine = make_engine(database_url(self.config))
-        upgrade(self.engine)
-        self.sessions = make_session_factory(self.engine)
+        self.config = load(args.config)
+        self._stack = ExitStack()
+        self.engine, self.sessions = self._stack.enter_context(open_mirror(self.config))
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.engine.dispose()
+        self._stack.close()
 
     def intent(self, session: Session, ident: int) -> POIntent:
         found = session.get(POIntent, ident)
@@ -121,13 +118,11 @@ def _transition(db: _Db, ident: int, allowed: tuple[str, ...], change: tuple[str
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from syncd import logs
     from syncd.connectors.quickbooks import QuickBooksConnector
     from syncd.mirror.tokens import DbTokenStore
     from syncd.purchasing.executor import Executor
 
     with _Db(args) as db:
-        logs.configure(db.config.logging.level, db.config.logging.format)
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         # A `pushing` PO is left as it is: the executor reconciles it against QuickBooks before any resend.
         ok, info = _transition(db, args.id, (PENDING, APPROVED, PUSHING), (PENDING,), APPROVED,

@@ -14,7 +14,7 @@ import argparse
 import json
 from datetime import UTC, datetime
 
-from syncd.config import load_config
+from syncd.commands._common import load, open_mirror
 from syncd.errors import ConfigError
 
 
@@ -30,22 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from syncd.commands.sync import database_url
-    from syncd.mirror.db import make_engine, make_session_factory, upgrade
     from syncd.purchasing.planner import make_plan
     from syncd.purchasing.render import plan_json, plan_table
 
-    config = load_config(args.config)
+    config = load(args.config)
     companies = [config.get_company(args.company)] if args.company else list(config.company)
     reorder = config.reorder
     note = ""
     if reorder.mode == "off":
         reorder = reorder.model_copy(update={"mode": "plan"})
         note = "; reorder.mode is off: nothing will be ordered"
-    engine = make_engine(database_url(config))
-    try:
-        upgrade(engine)
-        sessions = make_session_factory(engine)
+    with open_mirror(config) as (engine, sessions):
         today = datetime.now(UTC).date()
         docs, texts, problems = [], [], []
         for company in companies:
@@ -68,5 +63,3 @@ def _plan(args: argparse.Namespace) -> int:
         else:
             print("\n\n".join(texts))
         return 0
-    finally:
-        engine.dispose()

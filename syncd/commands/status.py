@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from syncd.config import load_config
+from syncd.commands._common import load, open_mirror
 from syncd.connectors.base import MIRRORED_ENTITIES
 
 
@@ -144,18 +144,12 @@ def render_text(docs: list[dict[str, Any]]) -> str:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from syncd.commands.sync import database_url
-    from syncd.mirror.db import make_engine, make_session_factory, upgrade
 
-    config = load_config(args.config)
+    config = load(args.config)
     names = [config.get_company(args.company).name] if args.company else [c.name for c in config.company]
-    engine = make_engine(database_url(config))
-    try:
-        upgrade(engine)
-        with make_session_factory(engine)() as session:
+    with open_mirror(config) as (engine, sessions):
+        with sessions() as session:
             docs = collect(session, names, datetime.now(UTC))
-    finally:
-        engine.dispose()
     if args.json:
         print(json.dumps({"generated_at": _iso(datetime.now(UTC)), "companies": docs}, indent=2))
     else:

@@ -17,7 +17,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from syncd.config import Config, load_config
+from syncd.commands._common import load, open_mirror
+from syncd.config import Config
 from syncd.errors import ConfigError, SyncdError, render
 
 if TYPE_CHECKING:
@@ -34,28 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=_sync)
 
 
-def database_url(config: Config) -> str:
-    try:
-        return config.database.resolve_url()
-    except ValueError as exc:
-        raise ConfigError([f"database.url_env: {exc}"]) from None
-
 
 def _sync(args: argparse.Namespace) -> int:
-    from syncd import logs
-    from syncd.mirror.db import make_engine, make_session_factory, upgrade
     from syncd.mirror.tokens import DbTokenStore
     from syncd.sync.engine import SyncEngine
 
-    config = load_config(args.config)
+    config = load(args.config)
     companies = [config.get_company(args.company)] if args.company else list(config.company)
     if not companies:
         raise ConfigError(["company: no [[company]] configured (see config.example.toml)"])
-    logs.configure(config.logging.level, config.logging.format)
-    engine = make_engine(database_url(config))
-    try:
-        upgrade(engine)
-        sessions = make_session_factory(engine)
+    with open_mirror(config) as (engine, sessions):
         tokens = DbTokenStore(sessions)
         from syncd.connectors.quickbooks import QuickBooksConnector
 
@@ -74,8 +63,6 @@ def _sync(args: argparse.Namespace) -> int:
             print(result.summary(), flush=True)
             status = max(status, _reorder(config, company.name, connector, sessions))
         return status
-    finally:
-        engine.dispose()
 
 
 def _reorder(config: Config, company: str, connector: Connector, sessions: SessionFactory) -> int:
