@@ -53,15 +53,18 @@ def qty(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def eta_cell(eta: date | None, kind: str) -> str:
+def eta_cell(eta: date | None, kind: str, today: date) -> str:
+    """``2026-12-02``, ``2026-12-05 est.`` for a lead-time estimate, ``2026-11-08 OVERDUE`` for a PO date passed."""
     if eta is None:
         return "unknown"
-    return f"{eta.isoformat()} est." if kind == "estimate" else eta.isoformat()
+    if kind == "estimate":
+        return f"{eta.isoformat()} est."
+    return f"{eta.isoformat()} OVERDUE" if eta < today else eta.isoformat()
 
 
-def _row(s: LineState, short: Decimal, po: str) -> list[str]:
+def _row(s: LineState, short: Decimal, po: str, today: date) -> list[str]:
     return [s.customer_name, s.document, s.item_name, qty(s.ordered), qty(short),
-            s.short_since.astimezone(UTC).date().isoformat(), eta_cell(s.eta, s.eta_kind), po]
+            s.short_since.astimezone(UTC).date().isoformat(), eta_cell(s.eta, s.eta_kind, today), po]
 
 
 def _po_name(s: LineState) -> str:
@@ -72,21 +75,21 @@ def _po_name(s: LineState) -> str:
     return ", ".join(names) + (" + none" if names else "")
 
 
-def _blocks(states: Sequence[LineState], by: str) -> list[tuple[str, list[list[str]]]]:
+def _blocks(states: Sequence[LineState], by: str, today: date) -> list[tuple[str, list[list[str]]]]:
     ordered = sorted(states, key=lambda s: (s.item_name.casefold(), s.item_id, s.fill_rank))
     blocks: list[tuple[str, list[list[str]]]] = []
     if by == "item":
         for r in by_item(states):
             lines = [s for s in ordered if s.item_id == r.item_id]
             head = (f"{r.item_name}: {qty(r.backordered)} short on {r.lines} line(s) for {r.customers} "
-                    f"customer(s), all in by {eta_cell(r.eta, 'estimate' if r.estimated else 'po')}")
-            blocks.append((head, [_row(s, s.backordered, _po_name(s)) for s in lines]))
+                    f"customer(s), all in by {eta_cell(r.eta, 'estimate' if r.estimated else 'po', today)}")
+            blocks.append((head, [_row(s, s.backordered, _po_name(s), today) for s in lines]))
     elif by == "customer":
         for c in by_customer(states):
             lines = [s for s in ordered if s.customer_id == c.customer_id]
             head = (f"{c.customer_name}: {qty(c.backordered)} short on {c.lines} line(s) of {c.items} item(s), "
-                    f"all in by {eta_cell(c.eta, 'estimate' if c.estimated else 'po')}")
-            blocks.append((head, [_row(s, s.backordered, _po_name(s)) for s in lines]))
+                    f"all in by {eta_cell(c.eta, 'estimate' if c.estimated else 'po', today)}")
+            blocks.append((head, [_row(s, s.backordered, _po_name(s), today) for s in lines]))
     else:
         for p in by_po(states):
             shares: list[tuple[LineState, Decimal]]
@@ -98,16 +101,16 @@ def _blocks(states: Sequence[LineState], by: str) -> list[tuple[str, list[list[s
                           if any(g.po_id == p.po_id for g in s.pegged)]
                 head = (f"PO {p.po_number or p.po_id} (vendor {p.vendor_id}): covers {qty(p.pegged)}, expected "
                         f"{p.expected.isoformat() if p.expected else 'unknown'}")
-            blocks.append((head, [_row(s, short, _po_name(s)) for s, short in shares]))
+            blocks.append((head, [_row(s, short, _po_name(s), today) for s, short in shares]))
     return blocks
 
 
-def render_table(states: Sequence[LineState], by: str, company: str) -> str:
-    """The table format (module docstring)."""
+def render_table(states: Sequence[LineState], by: str, company: str, today: date) -> str:
+    """The table format (module docstring); ``today`` (the company's date) decides what is overdue."""
     live = [s for s in states if s.backordered > 0]
     if not live:
         return f"{company}: no backorders.\n"
-    blocks = _blocks(live, by)
+    blocks = _blocks(live, by, today)
     rows = [r for _, rs in blocks for r in rs]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADERS)]
 
@@ -149,7 +152,6 @@ def read_states(session: Any, company: str) -> list[LineState]:
 
 
 def _backorders(args: argparse.Namespace) -> int:
-
     config = load(args.config)
     company = config.get_company(args.company).name
     with open_mirror(config) as (engine, sessions):
@@ -161,5 +163,7 @@ def _backorders(args: argparse.Namespace) -> int:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerows(to_csv_rows(states))
     else:
-        sys.stdout.write(render_table(states, args.by, company))
+        from syncd.backorders.service import company_today
+
+        sys.stdout.write(render_table(states, args.by, company, company_today(datetime.now(UTC))))
     return 0

@@ -104,7 +104,8 @@ def _demo(args: argparse.Namespace) -> int:
         _run(["auth", "--config", str(config_path), "--redirect-url", redirect],
              shown=["auth", "--redirect-url", "'…'"])
 
-        _say("4. First sync: backfill", "Every entity, 1000 per page; resumable if interrupted.")
+        _say("4. First sync", "Backfill of every entity, 1000 per page (resumable if interrupted); then the "
+             "backorder ledger is built and the reorder rules (mode auto here) raise purchase orders in QuickBooks.")
         _run(["sync", "--once", "--config", str(config_path)])
 
         _say("5. Status", "What an admin checks at a glance.")

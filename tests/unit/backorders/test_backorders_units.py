@@ -64,7 +64,7 @@ def test_table_is_aligned_with_estimates_marked_and_a_total() -> None:
     est = _state(key=LineKey("SalesReceipt", "13", "2"), customer_id="4", customer_name="Bob's Shop",
                  doc_number=None, backordered=Decimal(3), ordered=Decimal(3), fill_rank=1,
                  eta=date(2025, 3, 20), eta_kind="estimate", pegged=(), estimate_basis=date(2025, 3, 1))
-    text = render_table([_state(), est], "item", "acme")
+    text = render_table([_state(), est], "item", "acme", date(2025, 3, 1))
     lines = text.splitlines()
     header = next(ln for ln in lines if "Customer" in ln)
     rows = [ln for ln in lines if "Blue Widget" in ln and ln.startswith("  ") and "-" not in ln[:4]]
@@ -73,4 +73,18 @@ def test_table_is_aligned_with_estimates_marked_and_a_total() -> None:
         assert all(r[header.index(col):].strip() for r in rows[:1])
     assert "2025-03-20 est." in rows[1] and "SalesReceipt 13" in rows[1] and "PO-1001" in rows[0]
     assert lines[-1] == "Total: 5.5 short on 2 line(s), 1 item(s), 2 customer(s)"
-    assert render_table([], "item", "acme") == "acme: no backorders.\n"
+    assert render_table([], "item", "acme", date(2025, 3, 1)) == "acme: no backorders.\n"
+
+
+def test_table_flags_po_etas_that_have_passed_but_not_estimates() -> None:
+    late = _state(eta=date(2025, 3, 10), eta_kind="po")
+    est = _state(key=LineKey("Invoice", "99", "1"), eta=date(2025, 3, 10), eta_kind="estimate", pegged=(),
+                 estimate_basis=date(2025, 3, 1))
+    before = render_table([late], "item", "acme", date(2025, 3, 10))
+    after = render_table([late, est], "item", "acme", date(2025, 3, 11))
+    assert "2025-03-10 OVERDUE" not in before and "2025-03-10" in before
+    # the PO-covered row is overdue; the estimate is not, and the item is "all in" only by the estimate
+    assert after.count("2025-03-10 OVERDUE") == 1
+    assert "all in by 2025-03-10 est." in after
+    alone = render_table([late], "item", "acme", date(2025, 3, 11))
+    assert "all in by 2025-03-10 OVERDUE" in alone
