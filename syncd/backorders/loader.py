@@ -1,7 +1,15 @@
 """Read the ledger's inputs (:class:`~syncd.ledger.model.ItemInput`) for a set of items from the mirror.
 
-Set-based: per chunk of item ids, one query for the items, one per sales-document kind for demand, one for open
-PO lines and one for the bill lines received against them — never a query per item or per document.
+Set-based: per chunk of item ids, one query for the items (with whether each has stored ledger states), one per
+sales-document kind for demand, one for open PO lines and one for the bill lines received against them — never a
+query per item or per document.
+
+Quiet items (``skip_quiet=True``)
+    A tracked item with ``QtyOnHand >= 0`` and no stored ``backorder_line`` row has shortage 0 and no previous
+    state, so :func:`syncd.ledger.recompute` would give it no state and no event whatever its demand and supply.
+    With ``skip_quiet`` such items are reported in :attr:`Loaded.quiet` and their demand and supply are not read
+    at all — on a typical company most items are quiet, so this is most of the ledger's read cost. (Input errors
+    in a quiet item's lines, e.g. a negative quantity, are then not reported: they could not change its result.)
 
 What counts (SPEC §3):
 
@@ -19,16 +27,18 @@ What counts (SPEC §3):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, select
+from sqlalchemy import Date, Table, and_, exists, select, type_coerce
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
-from syncd.backorders.store import chunked
+from syncd.backorders.store import LINE, chunked
 from syncd.ledger.model import DemandLine, DocType, ItemInput, SupplyLine
 from syncd.mirror.models import (
     BillLine,
@@ -42,6 +52,7 @@ from syncd.mirror.models import (
     SalesReceiptLine,
     table_of,
 )
+from syncd.mirror.types import DecimalType
 from syncd.rules.config import ReorderConfig
 from syncd.rules.match import EffectiveRule, ItemFacts, resolve_rule
 
@@ -64,6 +75,56 @@ class Loaded:
 
     items: tuple[ItemInput, ...]
     dropped: frozenset[str]
+    #: tracked items left out because they are not short and have no stored state (``skip_quiet``)
+    quiet: frozenset[str] = frozenset()
+
+
+class _CachedDecimal(DecimalType):
+    """:class:`DecimalType` converting each distinct stored value once per statement, not once per row.
+
+    Line quantities and dates repeat a lot (a few hundred distinct values over a million lines), and the exact
+    conversion (scale, trim) is the costly part of reading a row. Equal stored values give equal, canonical
+    Decimals, so sharing one immutable Decimal between rows is exact.
+    """
+
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        return _memo(super().result_processor(dialect, coltype))
+
+
+class _CachedDate(TypeDecorator[date]):
+    """``Date`` converting each distinct stored value once (see :class:`_CachedDecimal`)."""
+
+    impl = Date
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        return _memo(self.impl_instance.dialect_impl(dialect).result_processor(dialect, coltype))
+
+
+def _memo(convert: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    if convert is None:
+        return None
+    cache: dict[Any, Any] = {}
+
+    def process(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return cache[value]
+        except KeyError:
+            if len(cache) >= _MEMO_SIZE:
+                cache.clear()
+            out = cache[value] = convert(value)
+            return out
+
+    return process
+
+
+_MEMO_SIZE = 4096
+DEC = _CachedDecimal()
+DAY = _CachedDate()
 
 
 def _line_id(line_id: str | None, seq: int) -> str:
@@ -83,8 +144,8 @@ def _demand(session: Session, company: str, ids: Sequence[str]) -> dict[str, lis
     for doc_type, head, lines, fk in SALES:
         stmt = (
             select(
-                lines.c[fk], lines.c.line_id, lines.c.seq, lines.c.item_id, lines.c.qty,
-                head.c.txn_date, head.c.doc_number, head.c.customer_id, CUSTOMER.c.display_name,
+                lines.c[fk], lines.c.line_id, lines.c.seq, lines.c.item_id, type_coerce(lines.c.qty, DEC),
+                type_coerce(head.c.txn_date, DAY), head.c.doc_number, head.c.customer_id, CUSTOMER.c.display_name,
             )
             .join(head, and_(head.c.company == lines.c.company, head.c.id == lines.c[fk]))
             .outerjoin(CUSTOMER, and_(CUSTOMER.c.company == head.c.company, CUSTOMER.c.id == head.c.customer_id))
@@ -118,7 +179,8 @@ def _demand(session: Session, company: str, ids: Sequence[str]) -> dict[str, lis
 def _supply(session: Session, company: str, ids: Sequence[str]) -> dict[str, list[SupplyLine]]:
     stmt = (
         select(
-            PO_LINE.c.purchase_order_id, PO_LINE.c.line_id, PO_LINE.c.seq, PO_LINE.c.item_id, PO_LINE.c.qty,
+            PO_LINE.c.purchase_order_id, PO_LINE.c.line_id, PO_LINE.c.seq, PO_LINE.c.item_id,
+            type_coerce(PO_LINE.c.qty, DEC),
             PO.c.vendor_id, PO.c.txn_date, PO.c.due_date, PO.c.doc_number,
         )
         .join(PO, and_(PO.c.company == PO_LINE.c.company, PO.c.id == PO_LINE.c.purchase_order_id))
@@ -171,15 +233,28 @@ def _tracked(row: Any) -> bool:
     )
 
 
-def load_items(session: Session, company: str, item_ids: Iterable[str], reorder: ReorderConfig) -> Loaded:
+def _quiet(row: Any) -> bool:
+    """Not short and no stored state: the ledger's result for the item is empty whatever its lines."""
+    qoh = row.qty_on_hand
+    return not row.has_state and isinstance(qoh, Decimal) and qoh.is_finite() and qoh >= 0
+
+
+def load_items(
+    session: Session, company: str, item_ids: Iterable[str], reorder: ReorderConfig, *, skip_quiet: bool = False
+) -> Loaded:
     """Inputs for ``item_ids`` (complete: every live demand line and open PO line of each tracked item).
 
     An Inventory item whose QtyOnHand is missing is treated as untracked (QBO always sends it for tracked
     items). Items come back in the order of their ids' chunks; :func:`syncd.ledger.recompute` sorts anyway.
+    With ``skip_quiet``, quiet items (module docstring) are listed in ``quiet`` instead of ``items``.
     """
     ids = sorted(set(item_ids))
     items: list[ItemInput] = []
     dropped: set[str] = set()
+    quiet: set[str] = set()
+    has_state = (
+        exists().where(LINE.c.company == ITEM.c.company, LINE.c.item_id == ITEM.c.id).label("has_state")
+    )
     for part in chunked(ids):
         found = {
             r.id: r
@@ -187,11 +262,16 @@ def load_items(session: Session, company: str, item_ids: Iterable[str], reorder:
                 select(
                     ITEM.c.id, ITEM.c.name, ITEM.c.sku, ITEM.c.type, ITEM.c.active, ITEM.c.track_qty_on_hand,
                     ITEM.c.qty_on_hand, ITEM.c.reorder_point, ITEM.c.pref_vendor_id, ITEM.c.purchase_cost,
+                    has_state,
                 ).where(ITEM.c.company == company, ITEM.c.id.in_(part))
             )
         }
         tracked = sorted(i for i, r in found.items() if _tracked(r))
-        dropped.update(i for i in part if i not in tracked)
+        dropped.update(set(part).difference(tracked))
+        if skip_quiet:
+            calm = {i for i in tracked if _quiet(found[i])}
+            quiet.update(calm)
+            tracked = [i for i in tracked if i not in calm]
         if not tracked:
             continue
         demand = _demand(session, company, tracked)
@@ -211,7 +291,7 @@ def load_items(session: Session, company: str, item_ids: Iterable[str], reorder:
                     lead_time_days=lead_time(facts, reorder),
                 )
             )
-    return Loaded(tuple(items), frozenset(dropped))
+    return Loaded(tuple(items), frozenset(dropped), frozenset(quiet))
 
 
 def all_item_ids(session: Session, company: str) -> Iterator[str]:

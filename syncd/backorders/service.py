@@ -9,8 +9,9 @@ Contracts
 :func:`recompute_items`
     For ``item_ids``: reads their complete inputs (:mod:`syncd.backorders.loader`) and stored states, runs
     :func:`syncd.ledger.recompute`, writes the changed states, appends the events, and removes those ids from
-    ``dirty_item``. Ids that are not tracked items have their lines cancelled. States of other items are not
-    read or written. Running it twice with the same mirror and ``now`` writes nothing and appends no event.
+    ``dirty_item``. Quiet items (QtyOnHand >= 0 and no stored state) cost one row of the item query: their
+    result is known to be empty, so their demand and supply are not read. Ids that are not tracked items have
+    their lines cancelled. States of other items are not read or written. Running it twice with the same mirror and ``now`` writes nothing and appends no event.
 :func:`rebuild_all`
     The same for every item of the company (plus any item that has stored states but is gone from the mirror),
     in chunks of :data:`REBUILD_CHUNK` items so memory stays bounded; equal to recomputing all items at once,
@@ -95,10 +96,13 @@ def _recompute(
     ids = sorted(set(item_ids))
     if not ids:
         return LedgerOutcome()
-    loaded = load_items(session, company, ids, config.reorder)
-    previous = load_states(session, company, ids)
+    # Quiet items (not short, no stored state) get no state and no event whatever their lines: skip reading
+    # their demand and supply, and their (absent) states. See syncd.backorders.loader.
+    loaded = load_items(session, company, ids, config.reorder, skip_quiet=True)
+    busy = [i for i in ids if i not in loaded.quiet]
+    previous = load_states(session, company, busy) if busy else {}
     result = recompute(loaded.items, previous, policy, now, today=today, dropped=loaded.dropped)
-    touched = set(ids)
+    touched = set(busy)
     current = {k: s for k, s in result.states.items() if s.item_id in touched}
     written = write_states(session, company, previous, current, now)
     append_events(session, company, result.events)

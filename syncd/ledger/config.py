@@ -30,7 +30,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictBool, StrictInt, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from syncd.configbase import Section, dotted, format_errors
+from syncd.configbase import Section, format_errors
 from syncd.ledger.policy import CustomerPriority, FillPolicy, ItemOverride, Selector
 
 Pattern = Annotated[str, Field(min_length=1)]

@@ -22,6 +22,7 @@ Item rules (``override_for``)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import translate
 from functools import lru_cache
@@ -35,7 +36,8 @@ _SELECTOR_PRECEDENCE: tuple[Selector, ...] = ("id", "name", "sku", "match")
 
 def natural(text: str) -> tuple[int, int, str]:
     """Sort key putting all-digit strings first, in numeric order ("9" < "10"), then other strings."""
-    if text.isdigit():
+    # isdecimal, not isdigit: isdigit also accepts characters such as "²" that int() cannot parse.
+    if text.isdecimal():
         return (0, int(text), text)
     return (1, 0, text)
 
@@ -110,6 +112,26 @@ class FillPolicy:
         rank = self.priority_rank(line)
         klass = (0, rank) if rank is not None else (1, 0)
         return (klass, line.txn_date, natural(line.doc_id), line.doc_type, natural(line.line_id))
+
+    def fill_order_key(self) -> Callable[[DemandLine], tuple[object, ...]]:
+        """A key function ordering lines exactly as :meth:`sort_key` does, cheaper when there are no priorities.
+
+        Without priority rules every line has the same priority class, so it is left out of the key.
+        """
+        if self.priorities:
+            return self.sort_key
+
+        def key(line: DemandLine) -> tuple[object, ...]:
+            doc_id = line.doc_id
+            line_id = line.line_id
+            return (
+                line.txn_date,
+                (0, int(doc_id), doc_id) if doc_id.isdecimal() else (1, 0, doc_id),
+                line.doc_type,
+                (0, int(line_id), line_id) if line_id.isdecimal() else (1, 0, line_id),
+            )
+
+        return key
 
     def override_for(self, item: ItemInput) -> ItemOverride | None:
         """The item rule that decides for ``item`` (precedence id > name > sku > first matching glob)."""

@@ -320,3 +320,39 @@ def test_incremental_recompute_equals_full_recompute(data: st.DataObject, policy
         assert incremental.states == everything.states
         assert incremental.events == everything.events
         inc_states, full_states = incremental.states, everything.states
+
+
+# 5. The shortcuts the stored ledger takes for speed give the results of the plain definitions.
+
+_texts = st.one_of(st.sampled_from(["1", "2", "9", "10", "010", "A7", "a", "²"]), st.text(max_size=3))
+_lines = st.builds(
+    DemandLine,
+    doc_type=st.sampled_from(DOC_TYPES),
+    doc_id=_texts,
+    line_id=_texts,
+    txn_date=days,
+    customer_id=st.sampled_from([c for c, _ in CUSTOMERS]),
+    customer_name=st.sampled_from([n for _, n in CUSTOMERS]),
+    item_id=st.just("1"),
+    qty=st.just(Decimal(1)),
+)
+
+
+@SETTINGS
+@given(demand=st.lists(_lines, max_size=12), policy=policies())
+def test_fill_order_key_orders_lines_like_sort_key(demand: list[DemandLine], policy: FillPolicy) -> None:
+    assert sorted(demand, key=policy.fill_order_key()) == sorted(demand, key=policy.sort_key)
+    plain = replace(policy, priorities=())
+    assert sorted(demand, key=plain.fill_order_key()) == sorted(demand, key=plain.sort_key)
+
+
+@SETTINGS
+@given(data=st.data(), policy=policies(), qoh=st.integers(0, 8).map(Decimal))
+def test_an_item_not_short_without_previous_state_gets_no_state_and_no_event(
+    data: st.DataObject, policy: FillPolicy, qoh: Decimal
+) -> None:
+    """Why syncd.backorders.loader may skip reading a quiet item's demand and supply (``skip_quiet``)."""
+    item = replace(item_input(data, Ids(), "1"), qty_on_hand=qoh)
+    result = recompute([item], {}, policy, START, today=EPOCH)
+    assert result.states == {}
+    assert result.events == []
