@@ -124,7 +124,7 @@ def po_state(
 ) -> dict[str, Any]:
     """Apply receiving state to a PO (in place and returned): ``POStatus`` and header ``LinkedTxn``.
 
-    ``linked`` = (TxnId, TxnType) of every Bill/Purchase linked to the PO, in link order. Closed when manually
+    ``linked`` = (TxnId, TxnType) of every Bill/Purchase linked to the PO, ordered by TxnId. Closed when manually
     closed (``ManuallyClosed: true``) or fully received; otherwise Open.
     """
     closed = po.get("ManuallyClosed") is True or fully_received(po, received)

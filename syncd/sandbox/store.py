@@ -549,8 +549,10 @@ class Store:
         received: dict[str, tuple[Decimal, Decimal]] = {}
         linked: list[tuple[str, str]] = []
         for entity, txn_id, line_id, qty, amount in self._conn.execute(
+            # By document Id, not insertion order: re-saving a linked bill re-inserts its links, and that alone
+            # must not reorder the PO's LinkedTxn (which would rewrite the PO and report a change nobody made).
             "SELECT txn_entity, txn_id, po_line_id, qty, amount FROM po_links WHERE realm = ? AND po_id = ? "
-            "ORDER BY rowid",
+            "ORDER BY txn_id, rowid",
             (realm, po_id),
         ):
             got = received.get(line_id, (Decimal(0), Decimal(0)))
