@@ -43,7 +43,7 @@ def company_cycle(config: Config, sessions: SessionFactory) -> Callable[[Company
     """A function running one whole cycle of a company; connectors (tokens, rate limits) live across cycles."""
     from syncd.connectors.quickbooks import QuickBooksConnector
     from syncd.mirror.tokens import DbTokenStore
-    from syncd.purchasing.cycle import run_reorder
+    from syncd.purchasing.cycle import run_reorder, sync_changed_inputs
     from syncd.sync.engine import SyncEngine
 
     tokens = DbTokenStore(sessions)
@@ -56,7 +56,11 @@ def company_cycle(config: Config, sessions: SessionFactory) -> Callable[[Company
         result = SyncEngine(config, company, connector, sessions).run_once()
         summary = result.summary()
         if config.reorder.mode != "off":
-            outcome = run_reorder(company.name, config.reorder, connector, sessions, lambda: datetime.now(UTC))
+            outcome = run_reorder(
+                company.name, config.reorder, connector, sessions, lambda: datetime.now(UTC),
+                touched_item_ids=result.touched_item_ids,
+                sync_changed=sync_changed_inputs(result.touched_item_ids, result.per_entity, result.rows_deleted),
+            )
             summary += "; " + outcome.summary()
         return summary
 

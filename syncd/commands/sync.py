@@ -24,6 +24,7 @@ from syncd.errors import ConfigError, SyncdError, render
 if TYPE_CHECKING:
     from syncd.connectors.base import Connector
     from syncd.mirror.db import SessionFactory
+    from syncd.sync.result import CycleResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -61,20 +62,25 @@ def _sync(args: argparse.Namespace) -> int:
                 status = 1
                 continue
             print(result.summary(), flush=True)
-            status = max(status, _reorder(config, company.name, connector, sessions))
+            status = max(status, _reorder(config, company.name, connector, sessions, result))
         return status
 
 
-def _reorder(config: Config, company: str, connector: Connector, sessions: SessionFactory) -> int:
+def _reorder(config: Config, company: str, connector: Connector, sessions: SessionFactory,
+             result: CycleResult) -> int:
     """The company's reorder step after a successful sync; its exit status contribution (0, 1 or 2)."""
     if config.reorder.mode == "off":
         return 0
     from datetime import UTC, datetime
 
-    from syncd.purchasing.cycle import run_reorder
+    from syncd.purchasing.cycle import run_reorder, sync_changed_inputs
 
     try:
-        outcome = run_reorder(company, config.reorder, connector, sessions, lambda: datetime.now(UTC))
+        outcome = run_reorder(
+            company, config.reorder, connector, sessions, lambda: datetime.now(UTC),
+            touched_item_ids=result.touched_item_ids,
+            sync_changed=sync_changed_inputs(result.touched_item_ids, result.per_entity, result.rows_deleted),
+        )
     except ConfigError as exc:
         print(f"{company}: reorder not planned", file=sys.stderr)
         print(render(exc), file=sys.stderr)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from syncd.mirror.models import (
@@ -78,12 +78,14 @@ def read_ap_accounts(session: Session, company: str) -> dict[str, str]:
 
 def read_items(session: Session, company: str) -> tuple[dict[str, ItemFacts], dict[str, Decimal]]:
     """Tracked inventory items: facts and QtyOnHand."""
+    # Columns only (not ORM objects): the raw JSON and the identity map of a whole company stay out of memory.
     rows = session.execute(
-        select(Item).where(
+        select(Item.id, Item.name, Item.sku, Item.reorder_point, Item.pref_vendor_id, Item.purchase_cost,  # type: ignore[call-overload,misc]
+               Item.qty_on_hand).where(
             Item.company == company, Item.active.is_(True), Item.type == "Inventory",  # type: ignore[attr-defined]
             Item.track_qty_on_hand.is_(True),  # type: ignore[attr-defined]
         )
-    ).scalars()
+    )
     facts: dict[str, ItemFacts] = {}
     on_hand: dict[str, Decimal] = {}
     for it in rows:
@@ -176,11 +178,13 @@ def read_demand(session: Session, company: str, today: date, days: int) -> dict[
     totals: dict[tuple[str, date], Decimal] = defaultdict(lambda: ZERO)
     for head, line, fk in ((Invoice, InvoiceLine, "invoice_id"), (SalesReceipt, SalesReceiptLine,
                                                                   "sales_receipt_id")):
+        # Summed per item and day by the database: one row per (item, day), not one per sales line.
         rows = session.execute(
-            select(line.item_id, line.qty, head.txn_date)  # type: ignore[attr-defined]
+            select(line.item_id, func.sum(line.qty), head.txn_date)  # type: ignore[attr-defined,call-overload]
             .join(head, (head.company == line.company) & (head.id == getattr(line, fk)))  # type: ignore[attr-defined]
             .where(line.company == company, line.item_id.is_not(None), line.qty.is_not(None),  # type: ignore[attr-defined]
                    head.voided.is_(False), head.txn_date >= start, head.txn_date <= today)  # type: ignore[attr-defined]
+            .group_by(line.item_id, head.txn_date)  # type: ignore[attr-defined]
         )
         for item_id, qty, day in rows:
             totals[(item_id, day)] += qty

@@ -74,3 +74,16 @@ class POIntent(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class ReorderMeta(SQLModel, table=True):
+    """Reorder bookkeeping per company: what the last full planning pass depended on (see
+    :func:`syncd.purchasing.cycle.run_reorder`). An idle cycle whose marks all match skips planning."""
+
+    __tablename__ = "reorder_meta"
+
+    company: str = Field(primary_key=True, max_length=NAME)
+    settings_hash: str = Field(max_length=64)
+    planned_on: date
+    intents_mark: str = Field(sa_type=Text)  # per status: count and latest updated_at of the company's intents
+    planned_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -22,7 +22,7 @@ from syncd.mirror.types import dumps
 from syncd.purchasing.body import explanation_of, po_body
 from syncd.purchasing.inputs import MirrorInputs, read_inputs, read_vendors
 from syncd.purchasing.models import APPROVED, PENDING, POIntent, ReorderPlan
-from syncd.rules.config import ReorderConfig, check_vendors
+from syncd.rules.config import AUTO, ReorderConfig, check_vendors
 from syncd.rules.match import NotReordered, resolve_rule
 from syncd.rules.plan import Plan, PlannedPO, build_plan
 from syncd.rules.reorder import ReorderDecision, compute
@@ -54,8 +54,11 @@ def make_plan(session: Session, company: str, config: ReorderConfig, plan_id: st
     problems = vendor_errors(session, company, config)
     if problems:
         raise ConfigError(problems)
-    windows = [r.demand_window_days or 0 for r in (config.defaults, *config.rule)]
-    demand_days = max([w for w in windows if w] + [90])
+    tables = (config.defaults, *config.rule)
+    windows = [r.demand_window_days or 0 for r in tables]
+    # Demand is only an input of reorder_point = "auto": without such a table it is not read at all.
+    uses_demand = any(AUTO in (r.min, r.reorder_point) for r in tables)
+    demand_days = max([w for w in windows if w] + [90]) if uses_demand else 0
     inputs = read_inputs(session, company, today, demand_days)
     decisions: list[ReorderDecision] = []
     skipped: list[NotReordered] = []
