@@ -381,18 +381,8 @@ def seed_company(
                         last_move[i], int((bill["at"] - hist_start) / timedelta(microseconds=1))
                     )
                     lines.append(
-                        {
-                            "Id": str(ln + 1),
-                            "LineNum": ln + 1,
-                            "Amount": money(amount),
-                            "DetailType": "ItemBasedExpenseLineDetail",
-                            "ItemBasedExpenseLineDetail": {
-                                "ItemRef": {"value": str(item_ids[i]), "name": names[i]},
-                                "UnitPrice": quantity(costs[i]),
-                                "Qty": qty,
-                                "BillableStatus": "NotBillable",
-                                "TaxCodeRef": {"value": "NON"},
-                            },
+                        _expense_line(ln, amount, item_ids[i], names[i], costs[i], qty)
+                        | {
                             "LinkedTxn": [
                                 {
                                     "TxnId": str(po_id),
@@ -598,21 +588,7 @@ def _po_doc(
     for ln, (i, qty) in enumerate(plan["lines"]):
         amount = costs[i] * qty
         total += amount
-        lines.append(
-            {
-                "Id": str(ln + 1),
-                "LineNum": ln + 1,
-                "Amount": money(amount),
-                "DetailType": "ItemBasedExpenseLineDetail",
-                "ItemBasedExpenseLineDetail": {
-                    "ItemRef": {"value": str(item_ids[i]), "name": names[i]},
-                    "UnitPrice": quantity(costs[i]),
-                    "Qty": qty,
-                    "BillableStatus": "NotBillable",
-                    "TaxCodeRef": {"value": "NON"},
-                },
-            }
-        )
+        lines.append(_expense_line(ln, amount, item_ids[i], names[i], costs[i], qty))
     doc: dict[str, Any] = {
         "Id": str(po_id),
         "DocNumber": str(number),
@@ -630,3 +606,20 @@ def _po_doc(
     if bill_ids:
         doc["LinkedTxn"] = [{"TxnId": str(b), "TxnType": "Bill"} for b in bill_ids]
     return doc
+
+
+def _expense_line(ln: int, amount: Decimal, item_id: int, name: str, cost: Decimal, qty: Any) -> dict[str, Any]:
+    """One ``ItemBasedExpenseLineDetail`` line as QBO renders it on a PO or a bill (a bill adds ``LinkedTxn``)."""
+    return {
+        "Id": str(ln + 1),
+        "LineNum": ln + 1,
+        "Amount": money(amount),
+        "DetailType": "ItemBasedExpenseLineDetail",
+        "ItemBasedExpenseLineDetail": {
+            "ItemRef": {"value": str(item_id), "name": name},
+            "UnitPrice": quantity(cost),
+            "Qty": qty,
+            "BillableStatus": "NotBillable",
+            "TaxCodeRef": {"value": "NON"},
+        },
+    }
