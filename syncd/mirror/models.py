@@ -9,6 +9,8 @@ changes it).
 Deletions are **physical**: a deleted document and its lines leave the mirror (name-list entities are never
 deleted by QBO; they are inactivated, ``active = False``). Document lines are replaced as a whole on every change;
 ``seq`` is the position among the mirrored lines (sub-total lines are skipped, group components flattened).
+Invoice and SalesReceipt lines also carry copies of their header's ``txn_date`` and ``voided``
+(:class:`SalesLine`), rewritten with it.
 
 Columns holding quantities and money are :class:`~syncd.mirror.types.DecimalType` (exact ``Decimal`` on both
 backends); times are :class:`~syncd.mirror.types.UTCDateTime` (aware). Schema changes go through Alembic
@@ -21,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import ForeignKeyConstraint, Index, PrimaryKeyConstraint, Table, Text
+from sqlalchemy import ForeignKeyConstraint, Index, PrimaryKeyConstraint, Table, Text, false
 from sqlmodel import Field, SQLModel
 
 from syncd.mirror.types import DecimalType, UTCDateTime
@@ -212,25 +214,49 @@ class DocLine(SQLModel):
     amount: Decimal | None = _dec()
 
 
-def _line_args(table: str, fk: str) -> tuple[object, ...]:
+class SalesLine(DocLine):
+    """An Invoice / SalesReceipt line, with copies of its header's ``txn_date`` and ``voided``.
+
+    Denormalized so the ledger can range-scan an item's newest demand lines on ``ix_<table>_line_demand``
+    without joining each line to its header. They cannot go stale: :func:`syncd.sync.apply.apply_plan` always
+    deletes and re-inserts a document's lines together with its header, copying both values from it.
+    """
+
+    txn_date: date | None = None
+    voided: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+
+def _line_keys(table: str, fk: str) -> tuple[object, ...]:
     return (
         PrimaryKeyConstraint("company", fk, "seq", name=f"pk_{table}_line"),
         ForeignKeyConstraint(["company", fk], [f"{table}.company", f"{table}.id"], ondelete="CASCADE",
                              name=f"fk_{table}_line_{table}"),
-        Index(f"ix_{table}_line_item", "company", "item_id"),
     )
 
 
-class InvoiceLine(DocLine, table=True):
+def _line_args(table: str, fk: str) -> tuple[object, ...]:
+    """Keys of a supply line table, and the (company, item_id) index its per-item reads use."""
+    return _line_keys(table, fk) + (Index(f"ix_{table}_line_item", "company", "item_id"),)
+
+
+def _sales_line_args(table: str, fk: str) -> tuple[object, ...]:
+    """Keys of a sales (demand) line table. Its item index also covers the date, quantity, detail type and void
+    flag, so counting or listing an item's live demand lines before a date reads the index only."""
+    return _line_keys(table, fk) + (
+        Index(f"ix_{table}_line_demand", "company", "item_id", "txn_date", "qty", "detail_type", "voided"),
+    )
+
+
+class InvoiceLine(SalesLine, table=True):
     __tablename__ = "invoice_line"
-    __table_args__ = _line_args("invoice", "invoice_id")
+    __table_args__ = _sales_line_args("invoice", "invoice_id")
 
     invoice_id: str = Field(primary_key=True, max_length=QBO_ID)
 
 
-class SalesReceiptLine(DocLine, table=True):
+class SalesReceiptLine(SalesLine, table=True):
     __tablename__ = "sales_receipt_line"
-    __table_args__ = _line_args("sales_receipt", "sales_receipt_id")
+    __table_args__ = _sales_line_args("sales_receipt", "sales_receipt_id")
 
     sales_receipt_id: str = Field(primary_key=True, max_length=QBO_ID)
 

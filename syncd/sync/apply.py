@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from syncd.mirror.models import ENTITY_TABLES, DirtyItem, EntityCursor, Item, Quarantine, table_of
 from syncd.mirror.types import content_hash, dumps, loads
@@ -25,6 +25,11 @@ from syncd.sync.plan import EntityPlan, Existing, Held
 
 CHUNK = 500
 T = TypeVar("T")
+
+#: Header columns a line table may repeat on each line (Invoice / SalesReceipt lines carry their document's date
+#: and void flag, see :class:`syncd.mirror.models.SalesLine`). Lines are always rewritten with their header, so
+#: copying the header's values here keeps them equal.
+HEADER_COLUMNS_ON_LINES = ("txn_date", "voided")
 
 
 def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -105,11 +110,20 @@ def _remove(session: Session, company: str, entity: str, ids: Sequence[str]) -> 
         session.execute(delete(table).where(table.c.company == company, table.c.id.in_(part)))
 
 
+def _copied_to_lines(line_model: type[SQLModel] | None) -> tuple[str, ...]:
+    """The :data:`HEADER_COLUMNS_ON_LINES` that ``line_model``'s table has."""
+    if line_model is None:
+        return ()
+    lt = table_of(line_model)
+    return tuple(c for c in HEADER_COLUMNS_ON_LINES if c in lt.c)
+
+
 def apply_plan(session: Session, company: str, plan: EntityPlan, now: datetime) -> set[str]:
     """Write ``plan``; return the touched Item ids (also recorded in ``dirty_item``)."""
     entity = plan.entity
     model, line_model, fk = ENTITY_TABLES[entity]
     table = table_of(model)
+    copied = _copied_to_lines(line_model)
     upsert_ids = [p.id for p in plan.upserts]
     touched = _line_items(session, company, entity, upsert_ids + plan.deletes)
     if entity == "Item":
@@ -122,8 +136,9 @@ def apply_plan(session: Session, company: str, plan: EntityPlan, now: datetime) 
             "company": company, "id": p.id, "sync_token": p.sync_token, "last_updated": p.last_updated,
             "raw": dumps(p.raw), "raw_hash": p.raw_hash, "mirrored_at": now, **p.values,
         })
+        from_header = {c: p.values[c] for c in copied}
         for line in p.lines:
-            lines.append({"company": company, str(fk): p.id, **line})
+            lines.append({"company": company, str(fk): p.id, **line, **from_header})
             if line.get("item_id"):
                 touched.add(line["item_id"])
     for part in chunks(headers):

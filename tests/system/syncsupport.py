@@ -165,13 +165,18 @@ class Harness:
                 assert loads(row["raw"]) == doc, f"{entity} {ident} raw document differs"
                 expected = expected_columns(entity, doc)
                 actual = {k: row[k] for k in expected if k != "lines"}
-                actual["lines"] = [{k: ln[k] for k in ("item_id", "qty", "unit_price", "amount", "detail_type")}
+                keys = LINE_KEYS + (SALES_LINE_COPIES if entity in ("Invoice", "SalesReceipt") else ())
+                actual["lines"] = [{k: ln[k] for k in keys}
                                    | ({"po_id": ln["po_id"], "po_line_id": ln["po_line_id"]} if entity == "Bill"
                                       else {}) for ln in row["lines"]]
                 assert actual == expected, f"{entity} {ident}: mirror {actual} != QBO {expected}"
 
 
 # ---- independent extraction of the mirrored columns ---------------------------------------------------------
+
+LINE_KEYS = ("item_id", "qty", "unit_price", "amount", "detail_type")
+#: header columns every Invoice / SalesReceipt line repeats
+SALES_LINE_COPIES = ("txn_date", "voided")
 
 
 def _ref(doc: dict[str, Any], key: str) -> str | None:
@@ -219,9 +224,10 @@ def expected_columns(entity: str, doc: dict[str, Any]) -> dict[str, Any]:
               "private_note": g("PrivateNote"), "total_amt": g("TotalAmt")}
     if entity in ("Invoice", "SalesReceipt"):
         voided = (g("PrivateNote") or "").startswith("Voided") and g("TotalAmt") == 0
+        copies = {"txn_date": common["txn_date"], "voided": voided}
         return common | {"customer_id": _ref(doc, "CustomerRef"), "voided": voided,
                          "bill_email": (g("BillEmail") or {}).get("Address"),
-                         "lines": _lines(doc, "SalesItemLineDetail", False)}
+                         "lines": [ln | copies for ln in _lines(doc, "SalesItemLineDetail", False)]}
     if entity == "PurchaseOrder":
         return common | {"vendor_id": _ref(doc, "VendorRef"), "po_status": g("POStatus"),
                          "manually_closed": g("ManuallyClosed", False), "expected_date": _day(g("ExpectedDate")),

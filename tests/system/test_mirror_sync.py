@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import select
 from syncsupport import Changer, Harness
 
 from syncd.connectors.base import MIRRORED_ENTITIES
-from syncd.mirror.models import Company, EntityCursor, Invoice, Item
+from syncd.mirror.models import (
+    Company,
+    EntityCursor,
+    Invoice,
+    InvoiceLine,
+    Item,
+    SalesReceipt,
+    SalesReceiptLine,
+    table_of,
+)
 
 
 def test_backfill_equals_sandbox_then_idle_cycle_is_one_call_and_no_write(make_harness: Any) -> None:
@@ -29,6 +38,58 @@ def test_backfill_equals_sandbox_then_idle_cycle_is_one_call_and_no_write(make_h
     idle = h.cycle()
     assert (idle.api_calls, idle.rows_written, idle.touched_item_ids) == (1, 0, frozenset())
     assert h.stamps() == before
+
+
+
+def _lines_disagreeing_with_header(h: Harness) -> int:
+    """Sales lines whose txn_date / voided differ from their header's (NULL-safe), over the whole mirror."""
+    total = 0
+    with h.sessions() as s:
+        for head_model, line_model, fk in ((Invoice, InvoiceLine, "invoice_id"),
+                                           (SalesReceipt, SalesReceiptLine, "sales_receipt_id")):
+            head, lt = table_of(head_model), table_of(line_model)
+            total += s.scalar(
+                select(func.count()).select_from(lt.join(head, (head.c.company == lt.c.company)
+                                                         & (head.c.id == lt.c[fk])))
+                .where(lt.c.txn_date.is_distinct_from(head.c.txn_date) | (lt.c.voided != head.c.voided))
+            ) or 0
+    return total
+
+
+def test_sales_lines_follow_their_header_date_and_void(make_harness: Any) -> None:
+    h: Harness = make_harness()
+    h.cycle()
+    assert _lines_disagreeing_with_header(h) == 0
+    for entity in ("Invoice", "SalesReceipt"):
+        docs = h.mirror(entity)
+        assert sum(len(d["lines"]) for d in docs.values()) > 0
+        assert all(ln["txn_date"] == d["txn_date"] and ln["voided"] is d["voided"]
+                   for d in docs.values() for ln in d["lines"]), entity
+    store, realm = h.sandbox.store, h.realm
+    redated, voided, day = {}, {}, date(2020, 2, 29)
+    for entity in ("Invoice", "SalesReceipt"):
+        live = sorted((i for i, d in h.mirror(entity).items() if d["lines"] and not d["voided"]), key=int)
+        redated[entity], voided[entity] = live[0], live[1]
+        doc = h.get(entity, redated[entity])
+        store.update(realm, entity, {"Id": redated[entity], "SyncToken": doc["SyncToken"], "sparse": True,
+                                     "TxnDate": day.isoformat()})
+        doc = h.get(entity, voided[entity])
+        store.void(realm, entity, {"Id": voided[entity], "SyncToken": doc["SyncToken"]})
+    h.cycle()
+    for entity in ("Invoice", "SalesReceipt"):
+        docs = h.mirror(entity)
+        assert {(ln["txn_date"], ln["voided"]) for ln in docs[redated[entity]]["lines"]} == {(day, False)}, entity
+        was = docs[voided[entity]]["txn_date"]
+        assert {(ln["txn_date"], ln["voided"]) for ln in docs[voided[entity]]["lines"]} == {(was, True)}, entity
+    # a voided document re-dated: its lines take the new date and stay voided
+    doc = h.get("Invoice", voided["Invoice"])
+    store.update(realm, "Invoice", {"Id": voided["Invoice"], "SyncToken": doc["SyncToken"], "sparse": True,
+                                    "TxnDate": day.isoformat()})
+    h.cycle()
+    lines = h.mirror("Invoice")[voided["Invoice"]]["lines"]
+    assert {(ln["txn_date"], ln["voided"]) for ln in lines} == {(day, True)}
+    assert _lines_disagreeing_with_header(h) == 0
+    h.assert_mirror_equals_sandbox()
 
 
 def test_random_changes_one_incremental_cycle_converges(make_harness: Any) -> None:

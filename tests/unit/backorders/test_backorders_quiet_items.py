@@ -49,9 +49,9 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
                              "voided": False}
             for n in (1, 2)
         ])
-        conn.execute(insert(table_of(InvoiceLine)), [
+        conn.execute(insert(table_of(InvoiceLine)), [  # lines repeat their header's txn_date and voided
             {"company": C, "invoice_id": str(n), "seq": 0, "line_id": "1", "detail_type": "SalesItemLineDetail",
-             "item_id": item, "qty": Decimal(3)}
+             "item_id": item, "qty": Decimal(3), "txn_date": date(2025, 2, n), "voided": False}
             for n, item in ((1, "1"), (2, "2"))
         ])
     yield eng
