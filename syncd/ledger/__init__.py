@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from syncd.ledger.config import BackorderConfig, describe_errors
-from syncd.ledger.core import Allocation, Recomputed, allocate, items_needing_review, recompute, settle
+from syncd.ledger.core import (
+    Allocation,
+    Recomputed,
+    allocate,
+    covers,
+    items_needing_review,
+    recompute,
+    settle,
+)
 from syncd.ledger.events import diff
 from syncd.ledger.model import (
     DemandLine,
@@ -35,6 +43,7 @@ __all__ = [
     "Recomputed",
     "SupplyLine",
     "allocate",
+    "covers",
     "describe_errors",
     "diff",
     "items_needing_review",

@@ -49,7 +49,7 @@ from syncd.ledger.model import (
 )
 from syncd.ledger.policy import FillPolicy, natural
 
-__all__ = ["Allocation", "Recomputed", "allocate", "diff", "items_needing_review", "recompute", "settle"]
+__all__ = ["Allocation", "Recomputed", "allocate", "covers", "diff", "items_needing_review", "recompute", "settle"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +154,22 @@ def _valid_supply(item: ItemInput) -> tuple[list[SupplyLine], list[LedgerError]]
     return supply, errors
 
 
+def covers(item: ItemInput) -> bool:
+    """Whether ``item.demand`` holds at least the shortage ``S`` in valid lines, so it may be a partial (suffix)
+    input (see :class:`~syncd.ledger.model.ItemInput`). Lines the core rejects do not count. An unusable
+    QtyOnHand counts as covered: :func:`allocate` rejects the item whatever its lines."""
+    qoh = item.qty_on_hand
+    if not isinstance(qoh, Decimal) or not qoh.is_finite():
+        return True
+    need = max(ZERO, -qoh)
+    have = ZERO
+    for line in _valid_demand(item)[0]:
+        if have >= need:
+            break
+        have += line.qty
+    return have >= need
+
+
 def expected_date(po: SupplyLine, fallback_lead_days: int | None) -> tuple[date | None, ExpectedKind]:
     """When a PO line is expected: its DueDate, else its date plus the vendor's (or the item's) lead time."""
     if po.due_date is not None:
@@ -200,6 +216,7 @@ def allocate(item: ItemInput, policy: FillPolicy) -> Allocation:
     )
     left_on_po = [po.remaining for po, _, _ in queue]
     head = 0
+    base = item.rank_base
     result: list[LineAllocation] = []
     for rank, (line, bo) in enumerate(zip(ordered, short, strict=True)):
         pegs: list[Peg] = []
@@ -212,7 +229,7 @@ def allocate(item: ItemInput, policy: FillPolicy) -> Allocation:
             left_on_po[head] -= take
             if left_on_po[head] <= 0:
                 head += 1
-        result.append(LineAllocation(line, rank, bo, tuple(pegs)))
+        result.append(LineAllocation(line, base + rank, bo, tuple(pegs)))
     return Allocation(item.item_id, shortage, tuple(result), tuple(errors))
 
 
@@ -345,7 +362,7 @@ def recompute(
             states.update(prev)
             continue
         current = settle(allocation, item, policy, prev, now, day)
-        live = {a.line.key for a in allocation.lines}
+        live = {a.line.key for a in allocation.lines} | item.live_elsewhere
         events.extend(diff(prev, current, live=live, now=now))
         states.update(current)
     for item_id in gone:

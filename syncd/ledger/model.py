@@ -114,6 +114,21 @@ class ItemInput:
 
     ``lead_time_days`` is the lead time of the item's preferred vendor, if known; config may override it
     (see :class:`syncd.ledger.policy.FillPolicy`). Whether the item may be backordered is config only.
+
+    Complete or partial demand
+        Normally ``demand`` holds every live demand line of the item. Because only the *last* ``S`` units in
+        fill order are backordered, a caller may instead pass a **suffix** of the fill order, provided that:
+
+        * the suffix is a true suffix: every left-out line comes before every given line in fill order;
+        * it holds at least ``S`` units of valid demand (:func:`syncd.ledger.core.covers`), so every
+          backordered unit is among the given lines;
+        * ``rank_base`` is the number of valid demand lines left out, so fill ranks stay positions in the
+          item's whole fill order;
+        * ``live_elsewhere`` holds the keys of left-out lines that are live demand of this item and that the
+          previous state lists (so a line that left the short tail is ``filled``, not ``cancelled``).
+
+        The result is then the same as with the complete lines (property-tested). Input errors in left-out
+        lines are not reported.
     """
 
     item_id: str
@@ -123,6 +138,8 @@ class ItemInput:
     supply: tuple[SupplyLine, ...] = ()
     sku: str | None = None
     lead_time_days: int | None = None
+    rank_base: int = 0
+    live_elsewhere: frozenset[LineKey] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

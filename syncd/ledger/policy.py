@@ -113,6 +113,12 @@ class FillPolicy:
         klass = (0, rank) if rank is not None else (1, 0)
         return (klass, line.txn_date, natural(line.doc_id), line.doc_type, natural(line.line_id))
 
+    @property
+    def date_first(self) -> bool:
+        """Whether fill order starts with TxnDate (no priority rules): then the lines dated on or after any day
+        form a suffix of the fill order, which a reader may take alone (see :class:`syncd.ledger.ItemInput`)."""
+        return not self.priorities
+
     def fill_order_key(self) -> Callable[[DemandLine], tuple[object, ...]]:
         """A key function ordering lines exactly as :meth:`sort_key` does, cheaper when there are no priorities.
 
