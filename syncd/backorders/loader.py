@@ -2,7 +2,7 @@
 
 Set-based: per chunk of item ids, one query for the items (with whether each has stored ledger states), one per
 sales-document kind for demand, one for open PO lines and one for the bill lines received against them — never a
-query per item or per document.
+query per item or per document (a ``VALUES`` list carries per-item date bounds).
 
 Quiet items (``skip_quiet=True``)
     A tracked item with ``QtyOnHand >= 0`` and no stored ``backorder_line`` row has shortage 0 and no previous
@@ -10,6 +10,18 @@ Quiet items (``skip_quiet=True``)
     With ``skip_quiet`` such items are reported in :attr:`Loaded.quiet` and their demand and supply are not read
     at all — on a typical company most items are quiet, so this is most of the ledger's read cost. (Input errors
     in a quiet item's lines, e.g. a negative quantity, are then not reported: they could not change its result.)
+
+Short tails (``tail=True``, the incremental path)
+    Only the last ``S`` units in fill order are backordered, and without priority rules fill order starts with
+    TxnDate. So a short item whose stored states date back to day ``D`` is read from ``D`` on — an index range
+    scan on ``(company, item_id, txn_date)``, the document's date being copied onto its lines by the mirror — and
+    that suffix is used alone if it still covers the shortage; a count on the same index gives the fill ranks of
+    the lines before it, and a lookup by document tells which stored lines left out are still live (filled, not
+    cancelled). An item that is not short reads no lines at all. Anything else (no stored states, a suffix that
+    no longer covers, priority rules) is read complete. The result equals the complete read (property-tested in
+    the core and end to end); its cost follows the short tails, not the items' whole history. The full rebuild
+    reads complete inputs: it is the reference the incremental path is checked against, and it reports input
+    errors in every line.
 
 What counts (SPEC §3):
 
@@ -27,19 +39,22 @@ What counts (SPEC §3):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Table, and_, exists, select, type_coerce
+from sqlalchemy import Date, String, Table, and_, bindparam, column, exists, func, select, text, type_coerce
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
-from syncd.backorders.store import LINE, chunked
-from syncd.ledger.model import DemandLine, DocType, ItemInput, SupplyLine
+from syncd.backorders.store import LINE, chunked, load_states
+from syncd.ledger.core import covers
+from syncd.ledger.model import DemandLine, DocType, ItemInput, LineKey, LineState, SupplyLine
 from syncd.mirror.models import (
     BillLine,
     Customer,
@@ -77,6 +92,12 @@ class Loaded:
     dropped: frozenset[str]
     #: tracked items left out because they are not short and have no stored state (``skip_quiet``)
     quiet: frozenset[str] = frozenset()
+    #: stored states of every requested item that is not quiet (``with_states`` / ``tail``)
+    previous: dict[LineKey, LineState] = field(default_factory=dict)
+    #: items whose demand was read as a short tail (``tail``), the rest of ``items`` was read complete
+    tail: frozenset[str] = frozenset()
+    #: demand lines read
+    lines_read: int = 0
 
 
 class _CachedDecimal(DecimalType):
@@ -139,26 +160,77 @@ def lead_time(facts: ItemFacts, reorder: ReorderConfig) -> int | None:
     return None
 
 
-def _demand(session: Session, company: str, ids: Sequence[str]) -> dict[str, list[DemandLine]]:
+@lru_cache(maxsize=32)
+def _want(size: int, dialect: str) -> Any:
+    """``WITH want AS (VALUES (:item, :since), ...)`` with ``size`` rows of bound parameters: per-item date bounds
+    that SQLite and PostgreSQL both answer with one index range scan per row. Columns: ``column1`` (item id) and
+    ``column2`` (since), the names both databases give the columns of a ``VALUES`` list.
+
+    Textual on purpose: SQLAlchemy does not cache a :func:`~sqlalchemy.values` construct with data ("multivalues
+    are simply not cacheable"), and compiling 500 rows on every call cost more than running the query. This text
+    is built once per (size, dialect) — sizes are powers of two, see :func:`_want_params` — and cached like any
+    statement. PostgreSQL is told the bound's type; SQLite compares the ISO text it stores dates as."""
+    since = "CAST({} AS DATE)" if dialect == "postgresql" else "{}"
+    rows = ", ".join(f"(:want_item_{n}, {since.format(f':want_since_{n}')})" for n in range(size))
+    binds: list[BindParameter[Any]] = [bindparam(f"want_item_{n}", type_=String()) for n in range(size)]
+    binds += [bindparam(f"want_since_{n}", type_=Date()) for n in range(size)]
+    return text(f"VALUES {rows}").bindparams(*binds).columns(column("column1", String), column("column2", Date)).cte(
+        "want"
+    )
+
+
+def _want_params(since: Mapping[str, date]) -> tuple[int, dict[str, Any]]:
+    """(size, parameters) for :func:`_want`: the bounds, padded to the next power of two with an item id no QBO
+    entity has (``""``), which matches no line."""
+    pairs = sorted(since.items())
+    size = 1 << max(0, len(pairs) - 1).bit_length()
+    pairs += [("", date.max)] * (size - len(pairs))
+    params: dict[str, Any] = {}
+    for n, (item_id, day) in enumerate(pairs):
+        params[f"want_item_{n}"] = item_id
+        params[f"want_since_{n}"] = day
+    return size, params
+
+
+def _live_line(lines: Table) -> Any:
+    """A line that is demand (SPEC §3): a sales-item line with a quantity on a document that is not voided.
+
+    The document's date and void flag are read from the line (the mirror copies them from the header), so the
+    per-item index ``(company, item_id, txn_date, qty, detail_type, voided)`` answers without the header."""
+    return and_(lines.c.detail_type == SALES_DETAIL, lines.c.qty.is_not(None), lines.c.voided.is_(False))
+
+
+def _demand(
+    session: Session, company: str, ids: Sequence[str], since: Mapping[str, date] | None = None
+) -> dict[str, list[DemandLine]]:
+    """Demand lines of ``ids``: all of them, or with ``since`` only those dated on or after the item's bound."""
     out: dict[str, list[DemandLine]] = defaultdict(list)
+    if not ids:
+        return out
+    want: Any = None
+    params: dict[str, Any] = {}
+    if since is not None:
+        size, params = _want_params({i: since[i] for i in ids})
+        want = _want(size, session.get_bind().dialect.name)
     for doc_type, head, lines, fk in SALES:
+        stmt = select(
+            lines.c[fk], lines.c.line_id, lines.c.seq, lines.c.item_id, type_coerce(lines.c.qty, DEC),
+            type_coerce(lines.c.txn_date, DAY), head.c.doc_number, head.c.customer_id, CUSTOMER.c.display_name,
+        )
+        if want is not None:
+            stmt = stmt.select_from(want).join(
+                lines,
+                and_(lines.c.company == company, lines.c.item_id == want.c.column1, lines.c.txn_date >= want.c.column2),
+            )
+        else:
+            stmt = stmt.where(lines.c.company == company, lines.c.item_id.in_(ids))
         stmt = (
-            select(
-                lines.c[fk], lines.c.line_id, lines.c.seq, lines.c.item_id, type_coerce(lines.c.qty, DEC),
-                type_coerce(head.c.txn_date, DAY), head.c.doc_number, head.c.customer_id, CUSTOMER.c.display_name,
-            )
-            .join(head, and_(head.c.company == lines.c.company, head.c.id == lines.c[fk]))
+            stmt.join(head, and_(head.c.company == lines.c.company, head.c.id == lines.c[fk]))
             .outerjoin(CUSTOMER, and_(CUSTOMER.c.company == head.c.company, CUSTOMER.c.id == head.c.customer_id))
-            .where(
-                lines.c.company == company,
-                lines.c.item_id.in_(ids),
-                lines.c.detail_type == SALES_DETAIL,
-                lines.c.qty.is_not(None),
-                head.c.voided.is_(False),
-            )
+            .where(_live_line(lines))
         )
         for doc_id, line_id, seq, item_id, qty, txn_date, doc_number, customer_id, customer_name in session.execute(
-            stmt
+            stmt, params
         ):
             out[item_id].append(
                 DemandLine(
@@ -174,6 +246,52 @@ def _demand(session: Session, company: str, ids: Sequence[str]) -> dict[str, lis
                 )
             )
     return out
+
+
+def _count_before(session: Session, company: str, since: Mapping[str, date]) -> dict[str, int]:
+    """Per item, the valid demand lines dated before its bound: the fill ranks a tail read leaves out.
+
+    Valid as the core counts them (:func:`syncd.ledger.core.allocate`): a non-negative quantity. A line without a
+    date sorts first (:data:`DEFAULT_DAY`), so it is counted. Answered from the per-item index alone."""
+    counts: dict[str, int] = defaultdict(int)
+    if not since:
+        return counts
+    size, params = _want_params(since)
+    want = _want(size, session.get_bind().dialect.name)
+    for _doc_type, _head, lines, _fk in SALES:
+        stmt = (
+            select(want.c.column1, func.count())
+            .select_from(want)
+            .join(
+                lines,
+                and_(
+                    lines.c.company == company,
+                    lines.c.item_id == want.c.column1,
+                    func.coalesce(lines.c.txn_date, DEFAULT_DAY) < want.c.column2,
+                ),
+            )
+            .where(_live_line(lines), lines.c.qty >= 0)
+            .group_by(want.c.column1)
+        )
+        for item_id, n in session.execute(stmt, params):
+            counts[item_id] += int(n)
+    return counts
+
+
+def _live_keys(session: Session, company: str, wanted: Mapping[LineKey, str]) -> set[LineKey]:
+    """Which of the line keys ``wanted`` (key -> item id) are valid demand lines of that item now."""
+    live: set[LineKey] = set()
+    for doc_type, _head, lines, fk in SALES:
+        docs = sorted({k.doc_id for k in wanted if k.doc_type == doc_type})
+        for part in chunked(docs):
+            stmt = select(lines.c[fk], lines.c.line_id, lines.c.seq, lines.c.item_id).where(
+                lines.c.company == company, lines.c[fk].in_(part), _live_line(lines), lines.c.qty >= 0
+            )
+            for doc_id, line_id, seq, item_id in session.execute(stmt):
+                key = LineKey(doc_type, doc_id, _line_id(line_id, seq))
+                if wanted.get(key) == item_id:
+                    live.add(key)
+    return live
 
 
 def _supply(session: Session, company: str, ids: Sequence[str]) -> dict[str, list[SupplyLine]]:
@@ -233,65 +351,152 @@ def _tracked(row: Any) -> bool:
     )
 
 
-def _quiet(row: Any) -> bool:
-    """Not short and no stored state: the ledger's result for the item is empty whatever its lines."""
+def _quiet_ids(session: Session, company: str, ids: Sequence[str]) -> set[str]:
+    """The quiet items among ``ids``: tracked (as :func:`_tracked` says), ``QtyOnHand >= 0`` and no stored state.
+
+    Decided in SQL so that the many quiet items of a change set cost one short row each, not a whole item row."""
+    has_state = exists().where(LINE.c.company == ITEM.c.company, LINE.c.item_id == ITEM.c.id)
+    stmt = select(ITEM.c.id).where(
+        ITEM.c.company == company,
+        ITEM.c.id.in_(ids),
+        ITEM.c.type == "Inventory",
+        ITEM.c.track_qty_on_hand.is_(True),
+        ITEM.c.active.is_(True),
+        ITEM.c.qty_on_hand.is_not(None),
+        ITEM.c.qty_on_hand >= 0,
+        ~has_state,
+    )
+    return set(session.scalars(stmt))
+
+
+def _covered_by_stock(row: Any) -> bool:
     qoh = row.qty_on_hand
-    return not row.has_state and isinstance(qoh, Decimal) and qoh.is_finite() and qoh >= 0
+    return isinstance(qoh, Decimal) and qoh.is_finite() and qoh >= 0
 
 
 def load_items(
-    session: Session, company: str, item_ids: Iterable[str], reorder: ReorderConfig, *, skip_quiet: bool = False
+    session: Session,
+    company: str,
+    item_ids: Iterable[str],
+    reorder: ReorderConfig,
+    *,
+    skip_quiet: bool = False,
+    with_states: bool = False,
+    tail: bool = False,
 ) -> Loaded:
-    """Inputs for ``item_ids`` (complete: every live demand line and open PO line of each tracked item).
+    """Inputs for ``item_ids``: every live demand line and open PO line of each tracked item.
 
     An Inventory item whose QtyOnHand is missing is treated as untracked (QBO always sends it for tracked
     items). Items come back in the order of their ids' chunks; :func:`syncd.ledger.recompute` sorts anyway.
-    With ``skip_quiet``, quiet items (module docstring) are listed in ``quiet`` instead of ``items``.
+    With ``skip_quiet``, quiet items (module docstring) are listed in ``quiet`` instead of ``items``. With
+    ``with_states`` (implied by ``tail``) the stored states of the other requested items are read too.
+
+    With ``tail`` (only valid when fill order starts with TxnDate, :attr:`syncd.ledger.FillPolicy.date_first`),
+    demand is read as a partial input where that is safe (:class:`~syncd.ledger.model.ItemInput`): an item that
+    is not short needs no line at all, only which of its stored lines are still live; a short item with stored
+    states is read from the earliest date among them, and kept partial if those lines still cover its shortage
+    (:func:`syncd.ledger.core.covers`). Every other item is read complete.
     """
     ids = sorted(set(item_ids))
     items: list[ItemInput] = []
     dropped: set[str] = set()
     quiet: set[str] = set()
-    has_state = (
-        exists().where(LINE.c.company == ITEM.c.company, LINE.c.item_id == ITEM.c.id).label("has_state")
-    )
+    previous: dict[LineKey, LineState] = {}
+    tailed: set[str] = set()
+    lines_read = 0
     for part in chunked(ids):
+        calm = _quiet_ids(session, company, part) if skip_quiet else set()
+        quiet.update(calm)
+        rest = [i for i in part if i not in calm]
         found = {
             r.id: r
             for r in session.execute(
                 select(
                     ITEM.c.id, ITEM.c.name, ITEM.c.sku, ITEM.c.type, ITEM.c.active, ITEM.c.track_qty_on_hand,
                     ITEM.c.qty_on_hand, ITEM.c.reorder_point, ITEM.c.pref_vendor_id, ITEM.c.purchase_cost,
-                    has_state,
-                ).where(ITEM.c.company == company, ITEM.c.id.in_(part))
+                ).where(ITEM.c.company == company, ITEM.c.id.in_(rest))
             )
-        }
+        } if rest else {}
         tracked = sorted(i for i, r in found.items() if _tracked(r))
-        dropped.update(set(part).difference(tracked))
-        if skip_quiet:
-            calm = {i for i in tracked if _quiet(found[i])}
-            quiet.update(calm)
-            tracked = [i for i in tracked if i not in calm]
+        dropped.update(set(rest).difference(tracked))
+        stored: dict[str, list[LineState]] = defaultdict(list)
+        if with_states or tail:
+            states = load_states(session, company, [i for i in part if i not in quiet])
+            previous.update(states)
+            for state in states.values():
+                stored[state.item_id].append(state)
         if not tracked:
             continue
-        demand = _demand(session, company, tracked)
-        supply = _supply(session, company, tracked)
+        demand: dict[str, list[DemandLine]] = {}
+        base: dict[str, int] = {}
+        elsewhere: dict[str, frozenset[LineKey]] = {}
+        if tail:
+            demand, base, elsewhere = _tails(session, company, tracked, found, stored)
+            tailed.update(demand)
+        complete = [i for i in tracked if i not in demand]
+        demand.update(_demand(session, company, complete))
+        # With tail, an item that is not short was given no lines: nothing is pegged, so its POs are not read.
+        supply = _supply(session, company, [i for i in tracked if not (tail and _covered_by_stock(found[i]))])
         for item_id in tracked:
             r = found[item_id]
             name = r.name or f"Item {item_id}"
             facts = ItemFacts(item_id, name, r.sku, r.reorder_point, r.pref_vendor_id, r.purchase_cost)
+            lines = tuple(demand.get(item_id, ()))
+            lines_read += len(lines)
             items.append(
                 ItemInput(
                     item_id=item_id,
                     item_name=name,
                     qty_on_hand=r.qty_on_hand,
-                    demand=tuple(demand.get(item_id, ())),
+                    demand=lines,
                     supply=tuple(supply.get(item_id, ())),
                     sku=r.sku,
                     lead_time_days=lead_time(facts, reorder),
+                    rank_base=base.get(item_id, 0),
+                    live_elsewhere=elsewhere.get(item_id, frozenset()),
                 )
             )
-    return Loaded(tuple(items), frozenset(dropped), frozenset(quiet))
+    return Loaded(tuple(items), frozenset(dropped), frozenset(quiet), previous, frozenset(tailed), lines_read)
+
+
+def _tails(
+    session: Session,
+    company: str,
+    tracked: Sequence[str],
+    found: Mapping[str, Any],
+    stored: Mapping[str, Sequence[LineState]],
+) -> tuple[dict[str, list[DemandLine]], dict[str, int], dict[str, frozenset[LineKey]]]:
+    """Partial demand for the items of ``tracked`` where it is safe (see :func:`load_items`).
+
+    Returns (demand, rank_base, live_elsewhere) for those items only; the caller reads the others complete."""
+    since: dict[str, date] = {}
+    demand: dict[str, list[DemandLine]] = {}
+    for item_id in tracked:
+        row = found[item_id]
+        if _covered_by_stock(row):
+            demand[item_id] = []  # nothing can be short: only the stored lines' fate (filled or cancelled) counts
+            continue
+        if not isinstance(row.qty_on_hand, Decimal) or not row.qty_on_hand.is_finite():
+            continue  # the core rejects the item; read complete so its error is the usual one
+        dates = [s.txn_date for s in stored.get(item_id, ())]
+        if dates and min(dates) > DEFAULT_DAY:
+            since[item_id] = min(dates)
+    got = _demand(session, company, sorted(since), since)
+    for item_id in since:
+        lines = got.get(item_id, [])
+        probe = ItemInput(item_id, "", found[item_id].qty_on_hand, demand=tuple(lines))
+        if covers(probe):
+            demand[item_id] = lines
+    base = _count_before(session, company, {i: since[i] for i in demand if i in since})
+    wanted: dict[LineKey, str] = {}
+    for item_id, lines in demand.items():
+        seen = {line.key for line in lines}
+        wanted.update({s.key: item_id for s in stored.get(item_id, ()) if s.key not in seen})
+    live = _live_keys(session, company, wanted) if wanted else set()
+    elsewhere: dict[str, frozenset[LineKey]] = {
+        item_id: frozenset(k for k in live if wanted[k] == item_id) for item_id in demand
+    }
+    return demand, dict(base), elsewhere
 
 
 def all_item_ids(session: Session, company: str) -> Iterator[str]:

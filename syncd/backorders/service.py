@@ -66,12 +66,17 @@ class LedgerOutcome:
     errors: list[LedgerError] = field(default_factory=list)
     rebuilt: bool = False
     reviewed: bool = False
+    #: items read as a short tail, and demand lines read (see syncd.backorders.loader)
+    tail_items: int = 0
+    lines_read: int = 0
 
     def add(self, other: LedgerOutcome) -> None:
         self.items += other.items
         self.rows_written += other.rows_written
         self.events += other.events
         self.errors.extend(other.errors)
+        self.tail_items += other.tail_items
+        self.lines_read += other.lines_read
         self.rebuilt = self.rebuilt or other.rebuilt
         self.reviewed = self.reviewed or other.reviewed
 
@@ -91,34 +96,40 @@ def policy_fingerprint(config: Config) -> str:
 
 def _recompute(
     session: Session, company: str, item_ids: Iterable[str], config: Config, policy: FillPolicy, now: datetime,
-    today: date,
+    today: date, *, tail: bool,
 ) -> LedgerOutcome:
     ids = sorted(set(item_ids))
     if not ids:
         return LedgerOutcome()
     # Quiet items (not short, no stored state) get no state and no event whatever their lines: skip reading
-    # their demand and supply, and their (absent) states. See syncd.backorders.loader.
-    loaded = load_items(session, company, ids, config.reorder, skip_quiet=True)
-    busy = [i for i in ids if i not in loaded.quiet]
-    previous = load_states(session, company, busy) if busy else {}
+    # their demand and supply, and their (absent) states. With ``tail`` short items are read from their stored
+    # tail on. See syncd.backorders.loader.
+    loaded = load_items(
+        session, company, ids, config.reorder, skip_quiet=True, with_states=True, tail=tail and policy.date_first
+    )
+    previous = loaded.previous
     result = recompute(loaded.items, previous, policy, now, today=today, dropped=loaded.dropped)
-    touched = set(busy)
+    touched = {i for i in ids if i not in loaded.quiet}
     current = {k: s for k, s in result.states.items() if s.item_id in touched}
     written = write_states(session, company, previous, current, now)
     append_events(session, company, result.events)
     clear_dirty_items(session, company, ids)
     for error in result.errors:
         log.warning("ledger.input_error", company=company, code=error.code, item_id=error.item_id, ref=error.ref)
-    return LedgerOutcome(len(ids), written, len(result.events), list(result.errors))
+    return LedgerOutcome(
+        len(ids), written, len(result.events), list(result.errors),
+        tail_items=len(loaded.tail), lines_read=loaded.lines_read,
+    )
 
 
 def recompute_items(
     session: Session, company: str, item_ids: Iterable[str], config: Config, now: datetime,
-    *, today: date | None = None,
+    *, today: date | None = None, tail: bool = True,
 ) -> LedgerOutcome:
-    """Recompute ``item_ids`` in the caller's transaction (module docstring)."""
+    """Recompute ``item_ids`` in the caller's transaction (module docstring). ``tail=False`` reads every item's
+    complete inputs, as the rebuild does (same result, property-tested; for checks and comparisons)."""
     day = today if today is not None else company_today(now)
-    return _recompute(session, company, item_ids, config, config.backorders.to_policy(), now, day)
+    return _recompute(session, company, item_ids, config, config.backorders.to_policy(), now, day, tail=tail)
 
 
 def rebuild_all(
@@ -133,7 +144,9 @@ def rebuild_all(
     ordered = sorted(ids)
     outcome = LedgerOutcome(rebuilt=True)
     for i in range(0, len(ordered), REBUILD_CHUNK):
-        outcome.add(_recompute(session, company, ordered[i : i + REBUILD_CHUNK], config, policy, now, day))
+        outcome.add(
+            _recompute(session, company, ordered[i : i + REBUILD_CHUNK], config, policy, now, day, tail=False)
+        )
     meta = _meta(session, company)
     meta.policy_hash = policy_fingerprint(config)
     meta.rebuilt_at = now

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import delete, insert, or_, select, tuple_
@@ -52,7 +53,9 @@ def pegs_to_json(pegs: Iterable[Peg]) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def pegs_from_json(text: str) -> tuple[Peg, ...]:
+    """Pegs from their stored JSON. Cached: many states share a text (``[]``, one PO line), and pegs are frozen."""
     return tuple(
         Peg(po_id, po_number, po_line_id, vendor_id, Decimal(qty), _day(expected), cast(ExpectedKind, kind))
         for po_id, po_number, po_line_id, vendor_id, qty, expected, kind in json.loads(text)
@@ -86,42 +89,56 @@ def state_row(company: str, state: LineState, now: datetime) -> dict[str, Any]:
     }
 
 
-def state_from_row(row: Any) -> LineState:
-    m = row._mapping
+#: the ``backorder_line`` columns a state is read from, in the order :func:`_state` takes them
+STATE_COLUMNS = (
+    "doc_type", "doc_id", "line_id", "item_id", "item_name", "customer_id", "customer_name", "doc_number",
+    "txn_date", "ordered", "backordered", "fill_rank", "short_since", "eta", "eta_kind", "pegged",
+    "estimate_basis", "overdue_eta", "oversold",
+)
+
+
+def _state(values: Sequence[Any]) -> LineState:
+    (doc_type, doc_id, line_id, item_id, item_name, customer_id, customer_name, doc_number, txn_date, ordered,
+     backordered, fill_rank, short_since, eta, eta_kind, pegged, estimate_basis, overdue_eta, oversold) = values
     return LineState(
-        key=LineKey(m["doc_type"], m["doc_id"], m["line_id"]),
-        item_id=m["item_id"],
-        item_name=m["item_name"],
-        customer_id=m["customer_id"],
-        customer_name=m["customer_name"],
-        doc_number=m["doc_number"],
-        txn_date=m["txn_date"],
-        ordered=m["ordered"],
-        backordered=m["backordered"],
-        fill_rank=m["fill_rank"],
-        short_since=m["short_since"],
-        eta=m["eta"],
-        eta_kind=cast(EtaKind, m["eta_kind"]),
-        pegged=pegs_from_json(m["pegged"]),
-        estimate_basis=m["estimate_basis"],
-        overdue_eta=m["overdue_eta"],
-        oversold=bool(m["oversold"]),
+        key=LineKey(doc_type, doc_id, line_id),
+        item_id=item_id,
+        item_name=item_name,
+        customer_id=customer_id,
+        customer_name=customer_name,
+        doc_number=doc_number,
+        txn_date=txn_date,
+        ordered=ordered,
+        backordered=backordered,
+        fill_rank=fill_rank,
+        short_since=short_since,
+        eta=eta,
+        eta_kind=cast(EtaKind, eta_kind),
+        pegged=pegs_from_json(pegged),
+        estimate_basis=estimate_basis,
+        overdue_eta=overdue_eta,
+        oversold=bool(oversold),
     )
+
+
+def state_from_row(row: Any) -> LineState:
+    """The state of one ``backorder_line`` row (any row with a ``_mapping`` holding :data:`STATE_COLUMNS`)."""
+    m = row._mapping
+    return _state([m[name] for name in STATE_COLUMNS])
 
 
 def load_states(session: Session, company: str, item_ids: Iterable[str] | None = None) -> dict[LineKey, LineState]:
     """Stored states of ``item_ids`` (every item when None)."""
     out: dict[LineKey, LineState] = {}
-    base = select(LINE).where(LINE.c.company == company)
+    base = select(*(LINE.c[name] for name in STATE_COLUMNS)).where(LINE.c.company == company)
     if item_ids is None:
-        for row in session.execute(base):
-            s = state_from_row(row)
-            out[s.key] = s
-        return out
-    for part in chunked(sorted(set(item_ids))):
-        for row in session.execute(base.where(LINE.c.item_id.in_(part))):
-            s = state_from_row(row)
-            out[s.key] = s
+        parts: Iterable[Any] = [base]
+    else:
+        parts = (base.where(LINE.c.item_id.in_(part)) for part in chunked(sorted(set(item_ids))))
+    for stmt in parts:
+        for row in session.execute(stmt):
+            state = _state(row)
+            out[state.key] = state
     return out
 
 

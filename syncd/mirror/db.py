@@ -1,13 +1,15 @@
 """Database set-up: engines for SQLite (WAL) and PostgreSQL, sessions, migrations, retried transactions.
 
 * :func:`make_engine` — SQLite gets ``journal_mode=WAL``, ``foreign_keys=ON``, ``busy_timeout`` and
-  ``synchronous=NORMAL`` on every connection, and a real ``BEGIN`` at the start of each transaction (the stdlib
-  driver otherwise starts transactions lazily at the first write, so a plan read and its write would not share
+  ``synchronous=NORMAL`` on every connection, reads through a memory map (:data:`SQLITE_MMAP_BYTES`) with a 64 MiB
+  page cache (the ledger's incremental step reads scattered pages of a large file; the defaults, 2 MiB and
+  ``read()`` calls, made it markedly slower, see bench/RESULTS_ledger.md), and a real ``BEGIN`` at the start of each
+  transaction (the stdlib driver otherwise starts transactions lazily at the first write, so a plan read and its write would not share
   one snapshot). PostgreSQL (``postgresql+psycopg://``) uses pre-ping so a dropped connection is replaced.
 * :func:`make_session_factory` — ``sessionmaker`` of :class:`sqlmodel.Session` (``session.exec(select(...))``
   works), ``expire_on_commit=False``.
 * :func:`upgrade` — runs the Alembic migrations shipped in :mod:`syncd.mirror.migrations` to ``heads`` (the ledger and
-  purchasing revisions branch independently from the mirror schema).
+  purchasing revisions branch independently from the mirror schema; 0005 merges them, so today there is one head).
 * :func:`run_in_transaction` — runs ``fn(session)`` in one transaction, committed when it returns; the whole
   transaction is retried (tenacity) only on connection-level errors (``OperationalError``, disconnects, SQLite
   "database is locked"). ``fn`` must therefore be re-runnable: it reads what it needs inside the transaction.
@@ -54,6 +56,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
 
+#: address space SQLite may map per connection to read the database file (page cache memory, not heap)
+SQLITE_MMAP_BYTES = 1 << 30
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -64,6 +70,8 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+        cur.execute("PRAGMA cache_size=-65536")
         cur.close()
 
     @event.listens_for(engine, "begin")
