@@ -492,11 +492,10 @@ def _tails(
     for item_id, lines in demand.items():
         seen = {line.key for line in lines}
         wanted.update({s.key: item_id for s in stored.get(item_id, ()) if s.key not in seen})
-    live = _live_keys(session, company, wanted) if wanted else set()
-    elsewhere: dict[str, frozenset[LineKey]] = {
-        item_id: frozenset(k for k in live if wanted[k] == item_id) for item_id in demand
-    }
-    return demand, dict(base), elsewhere
+    by_item: dict[str, set[LineKey]] = defaultdict(set)
+    for key in _live_keys(session, company, wanted) if wanted else ():
+        by_item[wanted[key]].add(key)
+    return demand, dict(base), {item_id: frozenset(keys) for item_id, keys in by_item.items()}
 
 
 def all_item_ids(session: Session, company: str) -> Iterator[str]:
