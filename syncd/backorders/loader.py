@@ -39,17 +39,28 @@ What counts (SPEC §3):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, String, Table, and_, bindparam, column, exists, func, select, text, type_coerce
-from sqlalchemy.engine import Dialect
+from sqlalchemy import (
+    Date,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 from syncd.backorders.store import LINE, chunked, load_states
@@ -58,6 +69,7 @@ from syncd.ledger.model import DemandLine, DocType, ItemInput, LineKey, LineStat
 from syncd.mirror.models import (
     BillLine,
     Customer,
+    DirtyItem,
     Invoice,
     InvoiceLine,
     Item,
@@ -67,12 +79,13 @@ from syncd.mirror.models import (
     SalesReceiptLine,
     table_of,
 )
-from syncd.mirror.types import DecimalType
+from syncd.mirror.types import MemoDate, MemoDecimal
 from syncd.rules.config import ReorderConfig
 from syncd.rules.match import EffectiveRule, ItemFacts, resolve_rule
 
 ITEM = table_of(Item)
 CUSTOMER = table_of(Customer)
+DIRTY = table_of(DirtyItem)
 PO = table_of(PurchaseOrder)
 PO_LINE = table_of(PurchaseOrderLine)
 BILL_LINE = table_of(BillLine)
@@ -82,6 +95,11 @@ SALES: tuple[tuple[DocType, Table, Table, str], ...] = (
 )
 SALES_DETAIL = "SalesItemLineDetail"
 DEFAULT_DAY = date(1970, 1, 1)
+#: items whose inputs are read per round of queries (bounded memory; fewer, larger queries than store.CHUNK)
+LOAD_CHUNK = 1000
+#: items checked for quietness per query: a quiet item costs one short row, so most of a change set is decided at
+#: once (well below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters)
+QUIET_CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,56 +118,18 @@ class Loaded:
     lines_read: int = 0
 
 
-class _CachedDecimal(DecimalType):
-    """:class:`DecimalType` converting each distinct stored value once per statement, not once per row.
-
-    Line quantities and dates repeat a lot (a few hundred distinct values over a million lines), and the exact
-    conversion (scale, trim) is the costly part of reading a row. Equal stored values give equal, canonical
-    Decimals, so sharing one immutable Decimal between rows is exact.
-    """
-
-    cache_ok = True
-
-    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
-        return _memo(super().result_processor(dialect, coltype))
-
-
-class _CachedDate(TypeDecorator[date]):
-    """``Date`` converting each distinct stored value once (see :class:`_CachedDecimal`)."""
-
-    impl = Date
-    cache_ok = True
-
-    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
-        return _memo(self.impl_instance.dialect_impl(dialect).result_processor(dialect, coltype))
-
-
-def _memo(convert: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    if convert is None:
-        return None
-    cache: dict[Any, Any] = {}
-
-    def process(value: Any) -> Any:
-        if value is None:
-            return None
-        try:
-            return cache[value]
-        except KeyError:
-            if len(cache) >= _MEMO_SIZE:
-                cache.clear()
-            out = cache[value] = convert(value)
-            return out
-
-    return process
-
-
-_MEMO_SIZE = 4096
-DEC = _CachedDecimal()
-DAY = _CachedDate()
+DEC = MemoDecimal()
+DAY = MemoDate()
 
 
 def _line_id(line_id: str | None, seq: int) -> str:
     return line_id if line_id else f"seq{seq}"
+
+
+def sets_lead_times(reorder: ReorderConfig) -> bool:
+    """Whether ``[reorder]`` sets ``lead_time_days`` anywhere (defaults or a rule); if not, :func:`lead_time` is
+    None for every item and need not resolve each item's rule."""
+    return reorder.defaults.sets("lead_time_days") or any(rule.sets("lead_time_days") for rule in reorder.rule)
 
 
 def lead_time(facts: ItemFacts, reorder: ReorderConfig) -> int | None:
@@ -351,14 +331,10 @@ def _tracked(row: Any) -> bool:
     )
 
 
-def _quiet_ids(session: Session, company: str, ids: Sequence[str]) -> set[str]:
-    """The quiet items among ``ids``: tracked (as :func:`_tracked` says), ``QtyOnHand >= 0`` and no stored state.
-
-    Decided in SQL so that the many quiet items of a change set cost one short row each, not a whole item row."""
-    has_state = exists().where(LINE.c.company == ITEM.c.company, LINE.c.item_id == ITEM.c.id)
-    stmt = select(ITEM.c.id).where(
-        ITEM.c.company == company,
-        ITEM.c.id.in_(ids),
+def _calm(has_state: Any) -> Any:
+    """The SQL condition of a quiet item row of ``ITEM`` (as :func:`_tracked` says tracked, ``QtyOnHand >= 0``),
+    ``has_state`` being whether it has a stored ledger state."""
+    return and_(
         ITEM.c.type == "Inventory",
         ITEM.c.track_qty_on_hand.is_(True),
         ITEM.c.active.is_(True),
@@ -366,7 +342,36 @@ def _quiet_ids(session: Session, company: str, ids: Sequence[str]) -> set[str]:
         ITEM.c.qty_on_hand >= 0,
         ~has_state,
     )
+
+
+def _quiet_ids(session: Session, company: str, ids: Sequence[str]) -> set[str]:
+    """The quiet items among ``ids``: tracked, ``QtyOnHand >= 0`` and no stored state (:func:`_calm`).
+
+    Decided in SQL so that the many quiet items of a change set cost one short row each, not a whole item row."""
+    has_state = exists().where(LINE.c.company == ITEM.c.company, LINE.c.item_id == ITEM.c.id)
+    stmt = select(ITEM.c.id).where(ITEM.c.company == company, ITEM.c.id.in_(ids), _calm(has_state))
     return set(session.scalars(stmt))
+
+
+def dirty_split(session: Session, company: str) -> tuple[set[str], set[str]]:
+    """The items queued in ``dirty_item`` and, among them, the quiet ones: one query for the whole queue.
+
+    The same answer as :func:`syncd.sync.changes.dirty_items` followed by the quiet check of :func:`load_items`,
+    without sending the queue's ids back to the database."""
+    has_state = exists().where(LINE.c.company == DIRTY.c.company, LINE.c.item_id == DIRTY.c.item_id)
+    stmt = (
+        select(DIRTY.c.item_id, case((_calm(has_state), 1), else_=0))
+        .select_from(DIRTY)
+        .outerjoin(ITEM, and_(ITEM.c.company == DIRTY.c.company, ITEM.c.id == DIRTY.c.item_id))
+        .where(DIRTY.c.company == company)
+    )
+    queued: set[str] = set()
+    quiet: set[str] = set()
+    for item_id, calm in session.execute(stmt):
+        queued.add(item_id)
+        if calm:
+            quiet.add(item_id)
+    return queued, quiet
 
 
 def _covered_by_stock(row: Any) -> bool:
@@ -383,12 +388,14 @@ def load_items(
     skip_quiet: bool = False,
     with_states: bool = False,
     tail: bool = False,
+    quiet: Iterable[str] | None = None,
 ) -> Loaded:
     """Inputs for ``item_ids``: every live demand line and open PO line of each tracked item.
 
     An Inventory item whose QtyOnHand is missing is treated as untracked (QBO always sends it for tracked
     items). Items come back in the order of their ids' chunks; :func:`syncd.ledger.recompute` sorts anyway.
-    With ``skip_quiet``, quiet items (module docstring) are listed in ``quiet`` instead of ``items``. With
+    With ``skip_quiet``, quiet items (module docstring) are listed in ``quiet`` instead of ``items``; a caller
+    that already knows them (:func:`dirty_split`, in the same transaction) passes them as ``quiet``. With
     ``with_states`` (implied by ``tail``) the stored states of the other requested items are read too.
 
     With ``tail`` (only valid when fill order starts with TxnDate, :attr:`syncd.ledger.FillPolicy.date_first`),
@@ -400,28 +407,31 @@ def load_items(
     ids = sorted(set(item_ids))
     items: list[ItemInput] = []
     dropped: set[str] = set()
-    quiet: set[str] = set()
     previous: dict[LineKey, LineState] = {}
     tailed: set[str] = set()
     lines_read = 0
-    for part in chunked(ids):
-        calm = _quiet_ids(session, company, part) if skip_quiet else set()
-        quiet.update(calm)
-        rest = [i for i in part if i not in calm]
+    explicit_leads = sets_lead_times(reorder)
+    calm: set[str] = set()
+    if quiet is not None:
+        calm.update(set(quiet).intersection(ids))
+    elif skip_quiet:
+        for part in chunked(ids, QUIET_CHUNK):
+            calm.update(_quiet_ids(session, company, part))
+    for part in chunked([i for i in ids if i not in calm], LOAD_CHUNK):
         found = {
             r.id: r
             for r in session.execute(
                 select(
                     ITEM.c.id, ITEM.c.name, ITEM.c.sku, ITEM.c.type, ITEM.c.active, ITEM.c.track_qty_on_hand,
                     ITEM.c.qty_on_hand, ITEM.c.reorder_point, ITEM.c.pref_vendor_id, ITEM.c.purchase_cost,
-                ).where(ITEM.c.company == company, ITEM.c.id.in_(rest))
+                ).where(ITEM.c.company == company, ITEM.c.id.in_(part))
             )
-        } if rest else {}
+        }
         tracked = sorted(i for i, r in found.items() if _tracked(r))
-        dropped.update(set(rest).difference(tracked))
+        dropped.update(set(part).difference(tracked))
         stored: dict[str, list[LineState]] = defaultdict(list)
         if with_states or tail:
-            states = load_states(session, company, [i for i in part if i not in quiet])
+            states = load_states(session, company, part)
             previous.update(states)
             for state in states.values():
                 stored[state.item_id].append(state)
@@ -440,7 +450,10 @@ def load_items(
         for item_id in tracked:
             r = found[item_id]
             name = r.name or f"Item {item_id}"
-            facts = ItemFacts(item_id, name, r.sku, r.reorder_point, r.pref_vendor_id, r.purchase_cost)
+            lead = None
+            if explicit_leads:
+                facts = ItemFacts(item_id, name, r.sku, r.reorder_point, r.pref_vendor_id, r.purchase_cost)
+                lead = lead_time(facts, reorder)
             lines = tuple(demand.get(item_id, ()))
             lines_read += len(lines)
             items.append(
@@ -451,12 +464,12 @@ def load_items(
                     demand=lines,
                     supply=tuple(supply.get(item_id, ())),
                     sku=r.sku,
-                    lead_time_days=lead_time(facts, reorder),
+                    lead_time_days=lead,
                     rank_base=base.get(item_id, 0),
                     live_elsewhere=elsewhere.get(item_id, frozenset()),
                 )
             )
-    return Loaded(tuple(items), frozenset(dropped), frozenset(quiet), previous, frozenset(tailed), lines_read)
+    return Loaded(tuple(items), frozenset(dropped), frozenset(calm), previous, frozenset(tailed), lines_read)
 
 
 def _tails(

@@ -42,7 +42,7 @@ import structlog
 from sqlalchemy import select
 from sqlmodel import Session
 
-from syncd.backorders.loader import all_item_ids, load_items
+from syncd.backorders.loader import all_item_ids, dirty_split, load_items
 from syncd.backorders.models import BackorderMeta
 from syncd.backorders.store import LINE, append_events, load_states, write_states
 from syncd.config import Config
@@ -96,7 +96,7 @@ def policy_fingerprint(config: Config) -> str:
 
 def _recompute(
     session: Session, company: str, item_ids: Iterable[str], config: Config, policy: FillPolicy, now: datetime,
-    today: date, *, tail: bool,
+    today: date, *, tail: bool, quiet: set[str] | None = None,
 ) -> LedgerOutcome:
     ids = sorted(set(item_ids))
     if not ids:
@@ -105,7 +105,8 @@ def _recompute(
     # their demand and supply, and their (absent) states. With ``tail`` short items are read from their stored
     # tail on. See syncd.backorders.loader.
     loaded = load_items(
-        session, company, ids, config.reorder, skip_quiet=True, with_states=True, tail=tail and policy.date_first
+        session, company, ids, config.reorder, skip_quiet=True, with_states=True, tail=tail and policy.date_first,
+        quiet=quiet,
     )
     previous = loaded.previous
     result = recompute(loaded.items, previous, policy, now, today=today, dropped=loaded.dropped)
@@ -178,7 +179,9 @@ def ledger_step(
     if meta is None or meta.policy_hash != policy_fingerprint(config):
         outcome = rebuild_all(session, company, config, now, today=day)
     else:
-        outcome = recompute_items(session, company, dirty_items(session, company), config, now, today=day)
+        queued, quiet = dirty_split(session, company)
+        policy = config.backorders.to_policy()
+        outcome = _recompute(session, company, queued, config, policy, now, day, tail=True, quiet=quiet)
     meta = _meta(session, company)
     if meta.reviewed_on is None or meta.reviewed_on < day:
         outcome.add(review(session, company, config, now, today=day))

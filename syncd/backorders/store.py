@@ -18,13 +18,15 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import delete, insert, or_, select, tuple_
+from sqlalchemy import bindparam, delete, insert, or_, select, tuple_, type_coerce, update
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Session
 
 from syncd.backorders.models import BackorderEvent, BackorderLine
 from syncd.ledger.model import EtaKind, ExpectedKind, LedgerEvent, LineKey, LineState, Peg
 from syncd.ledger.report import dec
 from syncd.mirror.models import table_of
+from syncd.mirror.types import MemoDate, MemoDecimal, MemoUTCDateTime
 
 #: bound parameters per IN list; far below SQLite's and PostgreSQL's limits
 CHUNK = 500
@@ -97,6 +99,18 @@ STATE_COLUMNS = (
 )
 
 
+#: what a day, a quantity or a timestamp is read as in bulk: each distinct stored value converted once
+_MEMO_TYPES: dict[str, TypeEngine[Any]] = {
+    **dict.fromkeys(("txn_date", "eta", "estimate_basis", "overdue_eta"), MemoDate()),
+    **dict.fromkeys(("ordered", "backordered"), MemoDecimal()),
+    "short_since": MemoUTCDateTime(),
+}
+_STATE_SELECT = tuple(
+    type_coerce(LINE.c[name], _MEMO_TYPES[name]).label(name) if name in _MEMO_TYPES else LINE.c[name]
+    for name in STATE_COLUMNS
+)
+
+
 def _state(values: Sequence[Any]) -> LineState:
     (doc_type, doc_id, line_id, item_id, item_name, customer_id, customer_name, doc_number, txn_date, ordered,
      backordered, fill_rank, short_since, eta, eta_kind, pegged, estimate_basis, overdue_eta, oversold) = values
@@ -130,7 +144,7 @@ def state_from_row(row: Any) -> LineState:
 def load_states(session: Session, company: str, item_ids: Iterable[str] | None = None) -> dict[LineKey, LineState]:
     """Stored states of ``item_ids`` (every item when None)."""
     out: dict[LineKey, LineState] = {}
-    base = select(*(LINE.c[name] for name in STATE_COLUMNS)).where(LINE.c.company == company)
+    base = select(*_STATE_SELECT).where(LINE.c.company == company)
     if item_ids is None:
         parts: Iterable[Any] = [base]
     else:
@@ -151,22 +165,43 @@ def write_states(
 ) -> int:
     """Store ``current`` in place of ``previous`` (both restricted to the recomputed items); returns rows written.
 
-    A key present in ``previous`` but changed or gone is deleted; a key new or changed in ``current`` is
-    inserted. ``previous`` must be what is stored for those items (read in the same transaction).
+    A key only in ``previous`` is deleted, a key only in ``current`` inserted, a key in both whose state changed
+    updated in place (by primary key). ``previous`` must be what is stored for those items (read in the same
+    transaction).
     """
-    stale = [k for k, s in previous.items() if current.get(k) != s]
-    fresh = [s for k, s in current.items() if previous.get(k) != s]
-    for part in chunked(stale):
+    gone = [k for k in previous if k not in current]
+    fresh: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for key, state in current.items():
+        before = previous.get(key)
+        if before is None:
+            fresh.append(state_row(company, state, now))
+        elif before != state:
+            changed.append(_update_row(company, state, now))
+    for part in chunked(gone):
         keys = [(k.doc_type, k.doc_id, k.line_id) for k in part]
         session.execute(
             delete(LINE).where(
                 LINE.c.company == company, tuple_(LINE.c.doc_type, LINE.c.doc_id, LINE.c.line_id).in_(keys)
             )
         )
-    rows = [state_row(company, s, now) for s in fresh]
-    for part in chunked(rows, 1000):
+    for part in chunked(changed, 1000):
+        session.execute(_UPDATE, list(part))
+    for part in chunked(fresh, 1000):
         session.execute(insert(LINE), list(part))
-    return len(stale) + len(rows)
+    return len(gone) + len(changed) + len(fresh)
+
+
+#: the key columns of ``backorder_line``, bound as ``key_<name>`` in :data:`_UPDATE`
+_KEY = ("company", "doc_type", "doc_id", "line_id")
+#: update one state row by primary key (executemany); SQLAlchemy sets the columns the parameter rows name, which
+#: :func:`_update_row` makes every column but the key
+_UPDATE = update(LINE).where(*(LINE.c[name] == bindparam(f"key_{name}") for name in _KEY))
+
+
+def _update_row(company: str, state: LineState, now: datetime) -> dict[str, Any]:
+    row = state_row(company, state, now)
+    return {(f"key_{name}" if name in _KEY else name): value for name, value in row.items()}
 
 
 def event_row(company: str, event: LedgerEvent) -> dict[str, Any]:

@@ -28,7 +28,7 @@ episode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, NamedTuple
@@ -48,6 +48,15 @@ EventKind = Literal[
 ]
 
 ZERO = Decimal(0)
+
+
+def _uncovered(backordered: Decimal, pegged: tuple[Peg, ...]) -> Decimal:
+    """``backordered`` minus the pegged quantities (most lines have no peg or one)."""
+    if not pegged:
+        return backordered
+    if len(pegged) == 1:
+        return backordered - pegged[0].qty
+    return backordered - sum((p.qty for p in pegged), ZERO)
 
 
 class LineKey(NamedTuple):
@@ -74,10 +83,11 @@ class DemandLine:
     item_id: str
     qty: Decimal
     doc_number: str | None = None
+    #: ``LineKey(doc_type, doc_id, line_id)``, made once (the core looks it up several times per line)
+    key: LineKey = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> LineKey:
-        return LineKey(self.doc_type, self.doc_id, self.line_id)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", LineKey(self.doc_type, self.doc_id, self.line_id))
 
     @property
     def document(self) -> str:
@@ -166,7 +176,7 @@ class LineAllocation:
 
     @property
     def uncovered(self) -> Decimal:
-        return self.backordered - sum((p.qty for p in self.pegged), ZERO)
+        return _uncovered(self.backordered, self.pegged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +211,7 @@ class LineState:
     @property
     def uncovered(self) -> Decimal:
         """Backordered units no open PO covers."""
-        return self.backordered - sum((p.qty for p in self.pegged), ZERO)
+        return _uncovered(self.backordered, self.pegged)
 
     @property
     def eta_peg(self) -> Peg | None:

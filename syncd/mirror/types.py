@@ -6,22 +6,28 @@
   it (``func.sum(col)`` does). Values must fit ±9.2e10 with at most 8 decimals; :func:`check_decimal` says so.
 * :class:`UTCDateTime` — aware datetimes only. Stored as UTC; on SQLite (which keeps naive text) the UTC zone is
   re-attached on read, so Python always compares aware datetimes, and SQL compares a fixed-width UTC text format.
+* :class:`MemoDecimal`, :class:`MemoDate`, :class:`MemoUTCDateTime` — the same conversions for bulk reads, each
+  distinct stored value converted once per statement (apply with ``type_coerce``).
 * :func:`dumps` / :func:`loads` / :func:`content_hash` — re-exported from :mod:`syncd.jsonutil` (exact Decimal JSON).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Numeric
+from sqlalchemy import BigInteger, Date, DateTime, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from syncd.jsonutil import content_hash, dumps, loads
 
-__all__ = ["DecimalType", "UTCDateTime", "check_decimal", "content_hash", "dumps", "loads"]
+__all__ = [
+    "DecimalType", "MemoDate", "MemoDecimal", "MemoUTCDateTime", "UTCDateTime", "check_decimal", "content_hash",
+    "dumps", "loads",
+]
 
 SCALE = 8
 _QUANTUM = Decimal(1).scaleb(-SCALE)
@@ -109,3 +115,60 @@ class UTCDateTime(TypeDecorator[datetime]):
     @property
     def python_type(self) -> type[datetime]:
         return datetime
+
+
+def _memo(convert: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """``convert`` remembering its results (up to :data:`MEMO_SIZE` distinct values, then it starts over)."""
+    if convert is None:
+        return None
+    cache: dict[Any, Any] = {}
+
+    def process(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return cache[value]
+        except KeyError:
+            if len(cache) >= MEMO_SIZE:
+                cache.clear()
+            out = cache[value] = convert(value)
+            return out
+
+    return process
+
+
+#: distinct stored values a memoizing type remembers per statement
+MEMO_SIZE = 4096
+
+
+class MemoDecimal(DecimalType):
+    """:class:`DecimalType` converting each distinct stored value once per statement, not once per row.
+
+    Quantities, dates and timestamps repeat a lot in bulk reads (a few hundred distinct values over a million
+    lines), and the exact conversion (scale, trim; date parsing) is the costly part of reading a row. Equal stored
+    values give equal, canonical, immutable values, so sharing one between rows is exact.
+    """
+
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        return _memo(super().result_processor(dialect, coltype))
+
+
+class MemoUTCDateTime(UTCDateTime):
+    """:class:`UTCDateTime` converting each distinct stored value once (see :class:`MemoDecimal`)."""
+
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        return _memo(super().result_processor(dialect, coltype))
+
+
+class MemoDate(TypeDecorator[date]):
+    """``Date`` converting each distinct stored value once (see :class:`MemoDecimal`)."""
+
+    impl = Date
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        return _memo(self.impl_instance.dialect_impl(dialect).result_processor(dialect, coltype))

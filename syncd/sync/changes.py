@@ -16,6 +16,9 @@ from sqlmodel import Session
 from syncd.mirror.models import DirtyItem, table_of
 from syncd.sync.apply import chunks
 
+#: ids per DELETE: a whole change set at once, well below SQLite's and PostgreSQL's bound-parameter limits
+CLEAR_CHUNK = 5000
+
 
 def dirty_items(session: Session, company: str) -> set[str]:
     """Items waiting for a ledger recompute."""
@@ -26,5 +29,5 @@ def dirty_items(session: Session, company: str) -> set[str]:
 def clear_dirty_items(session: Session, company: str, item_ids: Iterable[str]) -> None:
     """Forget ``item_ids`` (call in the transaction that stores their recomputed ledger)."""
     t = table_of(DirtyItem)
-    for part in chunks(sorted(set(item_ids))):
+    for part in chunks(sorted(set(item_ids)), CLEAR_CHUNK):
         session.execute(delete(t).where(t.c.company == company, t.c.item_id.in_(part)))

@@ -1,0 +1,71 @@
+"""``backorder_line`` writes and reads on SQLite and PostgreSQL: inserts, in-place updates, deletes, exact reads."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from syncd.backorders.store import load_states, write_states
+from syncd.ledger.model import LineKey, LineState, Peg
+from syncd.mirror.db import make_engine, make_session_factory, run_in_transaction, upgrade
+
+T = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+PEG = Peg("77", "PO-1001", "1", "9", Decimal("2.5"), date(2025, 3, 10), "due")
+
+
+def _state(doc_id: str, item_id: str = "5", **kw: object) -> LineState:
+    base: dict[str, object] = dict(
+        key=LineKey("Invoice", doc_id, "1"), item_id=item_id, item_name="Blue Widget", customer_id="3",
+        customer_name="Acme Corp", doc_number=f"10{doc_id}", txn_date=date(2025, 2, 27), ordered=Decimal(4),
+        backordered=Decimal("2.5"), fill_rank=int(doc_id), short_since=T, eta=date(2025, 3, 10), eta_kind="po",
+        pegged=(PEG,),
+    )
+    return LineState(**(base | kw))  # type: ignore[arg-type]
+
+
+def _by_key(*states: LineState) -> dict[LineKey, LineState]:
+    return {s.key: s for s in states}
+
+
+def test_write_states_inserts_updates_in_place_and_deletes_exactly(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    other = _state("90", item_id="6")
+    first = _by_key(_state("1"), _state("2"), _state("3"))
+
+    def store(previous: dict[LineKey, LineState], current: dict[LineKey, LineState]) -> int:
+        return int(run_in_transaction(sessions, lambda s: write_states(s, "acme", previous, current, T)))
+
+    assert store({}, _by_key(other)) == 1
+    assert store({}, first) == 3
+    with sessions() as s:
+        assert load_states(s, "acme", ["5"]) == first
+        assert load_states(s, "acme") == first | _by_key(other)
+
+    # "1" changes in every kind of field, "2" stays, "3" is gone, "4" is new: 3 rows written, "2" untouched
+    later = T + timedelta(hours=2)
+    second = _by_key(
+        replace(
+            first[LineKey("Invoice", "1", "1")], backordered=Decimal("0.125"), ordered=Decimal("12.5"),
+            eta=None, eta_kind="estimate", estimate_basis=date(2025, 3, 2), overdue_eta=date(2025, 3, 1),
+            pegged=(PEG, replace(PEG, po_line_id="2", qty=Decimal(1), expected=None, expected_kind="unknown")),
+            short_since=later, oversold=True, customer_name="Acme (renamed)", doc_number=None, fill_rank=7,
+        ),
+        first[LineKey("Invoice", "2", "1")],
+        _state("4", backordered=Decimal("1000000.5")),
+    )
+    assert store(first, second) == 3
+    with sessions() as s:
+        stored = load_states(s, "acme", ["5"])
+        assert stored == second
+        assert stored[LineKey("Invoice", "1", "1")].short_since == later
+        assert stored[LineKey("Invoice", "1", "1")].short_since.tzinfo is not None
+        assert load_states(s, "acme", ["6"]) == _by_key(other)
+
+    # the same states again: nothing written
+    assert store(second, second) == 0
+    with sessions() as s:
+        assert load_states(s, "acme") == second | _by_key(other)
+    engine.dispose()
