@@ -8,8 +8,8 @@ name known?") are done later and reported with the same dotted-key format (see :
 
 from __future__ import annotations
 
-from decimal import Decimal
 import re
+from decimal import Decimal
 from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError

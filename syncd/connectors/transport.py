@@ -36,7 +36,13 @@ import requests
 import structlog
 from quickbooks import QuickBooks
 from requests_oauthlib import OAuth2Session
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from syncd.config import CompanyConfig
 from syncd.connectors.oauth import TRANSIENT_EXCEPTIONS, TokenManager

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 
-
 def qbo_time(at: datetime) -> str:
     """Envelope ``time`` field: local offset with milliseconds, e.g. ``2015-12-09T11:12:39.748-08:00``."""
     from syncd.sandbox.timefmt import to_company_tz  # local import keeps this module dependency-free

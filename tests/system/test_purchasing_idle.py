@@ -92,7 +92,9 @@ def test_idle_cycle_skips_planning_and_each_trigger_plans_again(make_harness: An
     assert_idle(h)
 
     # a new company day (the demand window moves)
-    tomorrow = lambda: datetime.now(UTC) + timedelta(days=1)
+    def tomorrow() -> datetime:
+        return datetime.now(UTC) + timedelta(days=1)
+
     assert_plans(h, tomorrow)
     assert_idle(h, tomorrow)
 

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 import requests
-from connector_doubles import COMPANY, SECRET_ENV, ConnectorFactory, Event, MemoryTokenStore, WallClock, company_config
+from connector_doubles import (
+    COMPANY,
+    SECRET_ENV,
+    ConnectorFactory,
+    Event,
+    MemoryTokenStore,
+    WallClock,
+    company_config,
+)
 
 from syncd.connectors.base import TokenState
 from syncd.connectors.quickbooks import QuickBooksConnector

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import responses
+from connector_doubles import MemoryTokenStore, company_config
 
 from syncd.connectors.base import QBOError
 from syncd.connectors.oauth import TokenManager
 from syncd.connectors.quickbooks import QuickBooksConnector
 from syncd.connectors.ratelimit import RealmLimiter
 
-from connector_doubles import MemoryTokenStore, company_config
-
 
 def test_cdc_returns_changes_since_and_server_time(connector: QuickBooksConnector, sandbox: Any) -> None:
     before = connector.stats
-    start = connector.cdc(["Vendor"], datetime.now(timezone.utc) - timedelta(days=1)).server_time
+    start = connector.cdc(["Vendor"], datetime.now(UTC) - timedelta(days=1)).server_time
     created = connector.create("Vendor", {"DisplayName": f"CDC vendor {uuid.uuid4().hex[:8]}"},
                                request_id=uuid.uuid4().hex)
     result = connector.cdc(["Vendor", "Item"], start - timedelta(seconds=1))
@@ -39,14 +38,14 @@ def test_cdc_requires_an_aware_timestamp(connector: QuickBooksConnector) -> None
 
 def test_cdc_unsupported_entity_is_a_qbo_error(connector: QuickBooksConnector) -> None:
     with pytest.raises(QBOError) as err:
-        connector.cdc(["TaxCode"], datetime.now(timezone.utc) - timedelta(days=1))
+        connector.cdc(["TaxCode"], datetime.now(UTC) - timedelta(days=1))
     assert err.value.code == "4001"
 
 
 @pytest.mark.parametrize("sandbox_options", [{"items": 700, "invoices": 350}])
 def test_cdc_at_the_1000_object_cap_is_truncated(connector: QuickBooksConnector) -> None:
     # The seed spreads LastUpdatedTime over months; the sandbox (like QBO in 2020) serves a longer look-back.
-    result = connector.cdc(["Item", "Invoice"], datetime(2000, 1, 1, tzinfo=timezone.utc))
+    result = connector.cdc(["Item", "Invoice"], datetime(2000, 1, 1, tzinfo=UTC))
     assert sum(len(v) for v in result.objects.values()) == 1000
     assert result.truncated is True
 
@@ -74,7 +73,7 @@ def test_cdc_merges_an_entity_split_over_several_query_responses(monkeypatch: py
     store = MemoryTokenStore()
     from syncd.connectors.base import TokenState
 
-    store.states[cfg.name] = TokenState("at", datetime.now(timezone.utc) + timedelta(hours=1), "rt", None)
+    store.states[cfg.name] = TokenState("at", datetime.now(UTC) + timedelta(hours=1), "rt", None)
     tokens = TokenManager(cfg, store, auth_client_factory=lambda: pytest.fail("no refresh expected"))
     conn = QuickBooksConnector(cfg, store, limiter=RealmLimiter(100, 2), token_manager=tokens)
     responses.get("https://qbo.example.test/v3/company/123/cdc", body=SPLIT_CDC,

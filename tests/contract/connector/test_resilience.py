@@ -7,12 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from connector_doubles import ConnectorFactory, MemoryTokenStore
 from structlog.testing import capture_logs
 
 from syncd.connectors.quickbooks import QuickBooksConnector
 from syncd.errors import RetriableError
-
-from connector_doubles import ConnectorFactory, MemoryTokenStore
 
 
 def hammer(conn: QuickBooksConnector, calls: int, threads: int) -> list[int]:

@@ -9,12 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from connector_doubles import COMPANY, ConnectorFactory, Event, MemoryTokenStore, WallClock, company_config
 
 from syncd.connectors.oauth import authorization_url, exchange_code
 from syncd.connectors.quickbooks import QuickBooksConnector
 from syncd.errors import AuthError, render
-
-from connector_doubles import ConnectorFactory, COMPANY, Event, MemoryTokenStore, WallClock, company_config
 
 
 def api_events(store: MemoryTokenStore) -> list[Event]:

@@ -19,7 +19,8 @@ def stub(ident: str) -> dict[str, Any]:
     return {"Id": ident, "status": "Deleted", "MetaData": {"LastUpdatedTime": "2024-01-02T00:00:00-08:00"}}
 
 
-ITEMS = lambda ids: ids & {"11", "12"}
+def ITEMS(ids: set[str]) -> set[str]:
+    return ids & {"11", "12"}
 
 
 def test_new_changed_unchanged_and_stale() -> None:

@@ -147,7 +147,9 @@ def test_numeric_and_comparison_operators(store: Store, co: Company) -> None:
     co.item("Few", qty=2)
     co.item("Many", qty=50)
     co.item("Short", qty=-3)
-    ask = lambda w: [i["Name"] for i in store.query(REALM, f"SELECT * FROM Item WHERE {w}").get("Item", [])]
+    def ask(where: str) -> list[str]:
+        return [i["Name"] for i in store.query(REALM, f"SELECT * FROM Item WHERE {where}").get("Item", [])]
+
     assert ask("QtyOnHand < 5") == ["Few", "Short"]
     assert ask("QtyOnHand <= '2'") == ["Few", "Short"]
     assert ask("QtyOnHand >= 50") == ["Many"]
