@@ -27,7 +27,8 @@ Measured per scenario, each in one transaction like the daemon runs them:
 3. for comparison, the same step with every item queued and nothing changed.
 
 Wall time, peak RSS of the process (``ru_maxrss`` after the step), the load average and the ratio are printed
-and written as Markdown to ``--out`` (default ``bench/RESULTS_ledger.md``).
+and written as Markdown to ``--out`` (default ``bench/RESULTS_ledger.md``), replacing its generated part and keeping
+everything from its ``## Write-up`` heading on.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ COMPANY = "bench"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 BATCH = 20_000
 STATE = Path(__file__).with_name(".state")
+#: the heading after which ``--out`` holds hand-written notes that a new run keeps
+WRITE_UP = "## Write-up"
 #: mirror schema head the cached mirrors were built at (a new migration needs a new cache)
 SCHEMA = "0005"
 
@@ -330,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lines-per-invoice", type=int, default=4)
     ap.add_argument("--changed", type=int, default=1_000)
     ap.add_argument("--seed", type=int, default=4)
-    ap.add_argument("--repeat", type=int, default=3, help="runs of the rebuild and of the incremental step")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of the rebuild and of the incremental step")
     ap.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
     ap.add_argument("--out", default=str(Path(__file__).with_name("RESULTS_ledger.md")))
     args = ap.parse_args(argv)
@@ -378,7 +381,10 @@ Goals: full rebuild < 60 s; incremental >= 50x cheaper than the full rebuild.
 "Every item via the incremental path" queues all {args.items:,} items after the incremental step, with nothing
 changed, and runs the same step: what the incremental machinery costs when it is handed everything (no writes).
 """
-    Path(args.out).write_text(doc)
+    out = Path(args.out)
+    # keep the hand-written write-ups that follow the generated part
+    kept = out.read_text().partition(WRITE_UP)[1:] if out.exists() else ("", "")
+    out.write_text(doc + ("\n" + "".join(kept) if kept[0] else ""))
     print(f"wrote {args.out}")
     return 0
 

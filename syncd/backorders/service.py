@@ -12,6 +12,9 @@ Contracts
     ``dirty_item``. Quiet items (QtyOnHand >= 0 and no stored state) cost one row of the item query: their
     result is known to be empty, so their demand and supply are not read. Ids that are not tracked items have
     their lines cancelled. States of other items are not read or written. Running it twice with the same mirror and ``now`` writes nothing and appends no event.
+:func:`recompute_dirty`
+    :func:`recompute_items` of the items queued in ``dirty_item`` (what the sync queued), read together with which
+    of them are quiet in one query.
 :func:`rebuild_all`
     The same for every item of the company (plus any item that has stored states but is gone from the mirror),
     in chunks of :data:`REBUILD_CHUNK` items so memory stays bounded; equal to recomputing all items at once,
@@ -22,8 +25,8 @@ Contracts
     nothing.
 :func:`ledger_step`
     What the sync engine runs: a rebuild when the ledger-relevant config changed (or was never recorded),
-    else the queued dirty items, then the review when the day changed. With nothing queued on a reviewed day it
-    reads two small rows and does no ledger work (SPEC §8).
+    else the queued dirty items (:func:`recompute_dirty`), then the review when the day changed. With nothing
+    queued on a reviewed day it reads two small rows and does no ledger work (SPEC §8).
 
 Company-local day
     ``today`` is the date of ``now`` in the company's time zone. The config has no time-zone key yet, so
@@ -133,6 +136,16 @@ def recompute_items(
     return _recompute(session, company, item_ids, config, config.backorders.to_policy(), now, day, tail=tail)
 
 
+def recompute_dirty(
+    session: Session, company: str, config: Config, now: datetime, *, today: date | None = None,
+) -> LedgerOutcome:
+    """Recompute the items queued in ``dirty_item`` and dequeue them: :func:`recompute_items` of the queue, with
+    the queue and its quiet items read in one query (:func:`syncd.backorders.loader.dirty_split`)."""
+    day = today if today is not None else company_today(now)
+    queued, quiet = dirty_split(session, company)
+    return _recompute(session, company, queued, config, config.backorders.to_policy(), now, day, tail=True, quiet=quiet)
+
+
 def rebuild_all(
     session: Session, company: str, config: Config, now: datetime, *, today: date | None = None,
 ) -> LedgerOutcome:
@@ -179,9 +192,7 @@ def ledger_step(
     if meta is None or meta.policy_hash != policy_fingerprint(config):
         outcome = rebuild_all(session, company, config, now, today=day)
     else:
-        queued, quiet = dirty_split(session, company)
-        policy = config.backorders.to_policy()
-        outcome = _recompute(session, company, queued, config, policy, now, day, tail=True, quiet=quiet)
+        outcome = recompute_dirty(session, company, config, now, today=day)
     meta = _meta(session, company)
     if meta.reviewed_on is None or meta.reviewed_on < day:
         outcome.add(review(session, company, config, now, today=day))

@@ -1,14 +1,21 @@
-"""``backorder_line`` writes and reads on SQLite and PostgreSQL: inserts, in-place updates, deletes, exact reads."""
+"""The ledger's own rows on SQLite and PostgreSQL: ``backorder_line`` writes (inserts, in-place updates, deletes)
+and exact reads, and the one-query read of the ``dirty_item`` queue with its quiet items."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import insert
+
+from syncd.backorders.loader import _quiet_ids, dirty_split
 from syncd.backorders.store import load_states, write_states
 from syncd.ledger.model import LineKey, LineState, Peg
 from syncd.mirror.db import make_engine, make_session_factory, run_in_transaction, upgrade
+from syncd.mirror.models import Item, table_of
+from syncd.sync.apply import mark_dirty
 
 T = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 PEG = Peg("77", "PO-1001", "1", "9", Decimal("2.5"), date(2025, 3, 10), "due")
@@ -68,4 +75,43 @@ def test_write_states_inserts_updates_in_place_and_deletes_exactly(db_url: str) 
     assert store(second, second) == 0
     with sessions() as s:
         assert load_states(s, "acme") == second | _by_key(other)
+    engine.dispose()
+
+
+def test_dirty_split_reads_the_queue_and_its_quiet_items_like_the_per_id_check(db_url: str) -> None:
+    """The daemon's one-query read of the queue agrees with the per-id quiet check for every kind of item."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    head = {"sync_token": "0", "last_updated": T, "raw": "{}", "raw_hash": "x", "mirrored_at": T}
+    tracked = {"type": "Inventory", "active": True, "track_qty_on_hand": True}
+    items = {  # id -> (item row fields or None when not mirrored, quiet?)
+        "1": (tracked | {"qty_on_hand": Decimal(5)}, True),
+        "2": (tracked | {"qty_on_hand": Decimal(0)}, True),
+        "3": (tracked | {"qty_on_hand": Decimal("-0.5")}, False),  # short
+        "4": (tracked | {"qty_on_hand": Decimal(5)}, False),  # has a stored state (may be filled)
+        "5": (tracked | {"qty_on_hand": None}, False),
+        "6": (tracked | {"qty_on_hand": Decimal(5), "active": False}, False),
+        "7": (tracked | {"qty_on_hand": Decimal(5), "type": "NonInventory"}, False),
+        "8": (tracked | {"qty_on_hand": Decimal(5), "track_qty_on_hand": False}, False),
+        "9": (None, False),  # queued but not (or no longer) mirrored
+    }
+
+    def fill(s: Any) -> None:
+        rows = [head | {"company": "acme", "id": i, "name": f"Item {i}"} | f for i, (f, _) in items.items() if f]
+        s.execute(insert(table_of(Item)), rows)
+        s.execute(insert(table_of(Item)), [head | {"company": "other", "id": "1", "name": "x"} | tracked
+                                           | {"qty_on_hand": Decimal(1)}])
+        write_states(s, "acme", {}, _by_key(_state("1", item_id="4")), T)
+        mark_dirty(s, "acme", list(items), T)
+        mark_dirty(s, "other", ["1", "2"], T)
+
+    run_in_transaction(sessions, fill)
+    with sessions() as s:
+        queued, quiet = dirty_split(s, "acme")
+        assert queued == set(items)
+        assert quiet == {i for i, (_, calm) in items.items() if calm} == {"1", "2"}
+        assert _quiet_ids(s, "acme", sorted(items)) == quiet
+        assert dirty_split(s, "other") == ({"1", "2"}, {"1"})
+        assert dirty_split(s, "nobody") == (set(), set())
     engine.dispose()
