@@ -200,7 +200,11 @@ def _demand(
         if want is not None:
             stmt = stmt.select_from(want).join(
                 lines,
-                and_(lines.c.company == company, lines.c.item_id == want.c.column1, lines.c.txn_date >= want.c.column2),
+                and_(
+                    lines.c.company == company,
+                    lines.c.item_id == want.c.column1,
+                    lines.c.txn_date >= want.c.column2,
+                ),
             )
         else:
             stmt = stmt.where(lines.c.company == company, lines.c.item_id.in_(ids))

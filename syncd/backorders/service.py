@@ -7,11 +7,13 @@ commit together — or not at all.
 Contracts
 ---------
 :func:`recompute_items`
-    For ``item_ids``: reads their complete inputs (:mod:`syncd.backorders.loader`) and stored states, runs
-    :func:`syncd.ledger.recompute`, writes the changed states, appends the events, and removes those ids from
-    ``dirty_item``. Quiet items (QtyOnHand >= 0 and no stored state) cost one row of the item query: their
-    result is known to be empty, so their demand and supply are not read. Ids that are not tracked items have
-    their lines cancelled. States of other items are not read or written. Running it twice with the same mirror and ``now`` writes nothing and appends no event.
+    For ``item_ids``: reads their inputs (:mod:`syncd.backorders.loader`: a short item's tail of demand lines
+    when fill order is FIFO, else complete lines) and stored states, runs :func:`syncd.ledger.recompute`, writes
+    the changed states, appends the events, and removes those ids from ``dirty_item``. Quiet items (QtyOnHand
+    >= 0 and no stored state) cost one short row of one query: their result is known to be empty, so their
+    demand and supply are not read. Ids that are not tracked items have their lines cancelled. States of other
+    items are not read or written. Running it twice with the same mirror and ``now`` writes nothing and appends
+    no event.
 :func:`recompute_dirty`
     :func:`recompute_items` of the items queued in ``dirty_item`` (what the sync queued), read together with which
     of them are quiet in one query.
@@ -143,7 +145,8 @@ def recompute_dirty(
     the queue and its quiet items read in one query (:func:`syncd.backorders.loader.dirty_split`)."""
     day = today if today is not None else company_today(now)
     queued, quiet = dirty_split(session, company)
-    return _recompute(session, company, queued, config, config.backorders.to_policy(), now, day, tail=True, quiet=quiet)
+    policy = config.backorders.to_policy()
+    return _recompute(session, company, queued, config, policy, now, day, tail=True, quiet=quiet)
 
 
 def rebuild_all(

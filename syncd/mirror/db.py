@@ -1,15 +1,17 @@
 """Database set-up: engines for SQLite (WAL) and PostgreSQL, sessions, migrations, retried transactions.
 
 * :func:`make_engine` — SQLite gets ``journal_mode=WAL``, ``foreign_keys=ON``, ``busy_timeout`` and
-  ``synchronous=NORMAL`` on every connection, reads through a memory map (:data:`SQLITE_MMAP_BYTES`) with a 64 MiB
-  page cache (the ledger's incremental step reads scattered pages of a large file; the defaults, 2 MiB and
-  ``read()`` calls, made it markedly slower, see bench/RESULTS_ledger.md), and a real ``BEGIN`` at the start of each
-  transaction (the stdlib driver otherwise starts transactions lazily at the first write, so a plan read and its write would not share
-  one snapshot). PostgreSQL (``postgresql+psycopg://``) uses pre-ping so a dropped connection is replaced.
+  ``synchronous=NORMAL`` on every connection, reads through a memory map (:data:`SQLITE_MMAP_BYTES`) with a
+  64 MiB page cache (the ledger's incremental step reads scattered pages of a large file; the defaults, 2 MiB
+  and ``read()`` calls, made it markedly slower, see bench/RESULTS_ledger.md), and a real ``BEGIN`` at the start
+  of each transaction (the stdlib driver otherwise starts transactions lazily at the first write, so a plan read
+  and its write would not share one snapshot). PostgreSQL (``postgresql+psycopg://``) uses pre-ping so a dropped
+  connection is replaced.
 * :func:`make_session_factory` — ``sessionmaker`` of :class:`sqlmodel.Session` (``session.exec(select(...))``
   works), ``expire_on_commit=False``.
-* :func:`upgrade` — runs the Alembic migrations shipped in :mod:`syncd.mirror.migrations` to ``heads`` (the ledger and
-  purchasing revisions branch independently from the mirror schema; 0005 merges them, so today there is one head).
+* :func:`upgrade` — runs the Alembic migrations shipped in :mod:`syncd.mirror.migrations` to ``heads`` (the
+  ledger and purchasing revisions branch independently from the mirror schema; 0005 merges them, so today there
+  is one head).
 * :func:`run_in_transaction` — runs ``fn(session)`` in one transaction, committed when it returns; the whole
   transaction is retried (tenacity) only on connection-level errors (``OperationalError``, disconnects, SQLite
   "database is locked"). ``fn`` must therefore be re-runnable: it reads what it needs inside the transaction.
