@@ -2,7 +2,7 @@
 
 Set-based: per chunk of item ids, one query for the items (with whether each has stored ledger states), one per
 sales-document kind for demand, one for open PO lines and one for the bill lines received against them — never a
-query per item or per document (a ``VALUES`` list carries per-item date bounds).
+query per item or per document (one bound parameter carries the per-item date bounds, :func:`_want`).
 
 Quiet items (``skip_quiet=True``)
     A tracked item with ``QtyOnHand >= 0`` and no stored ``backorder_line`` row has shortage 0 and no previous
@@ -38,6 +38,7 @@ What counts (SPEC §3):
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,7 +52,6 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    bindparam,
     case,
     column,
     exists,
@@ -60,7 +60,6 @@ from sqlalchemy import (
     text,
     type_coerce,
 )
-from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session
 
 from syncd.backorders.store import LINE, chunked, load_states
@@ -140,36 +139,39 @@ def lead_time(facts: ItemFacts, reorder: ReorderConfig) -> int | None:
     return None
 
 
-@lru_cache(maxsize=32)
-def _want(size: int, dialect: str) -> Any:
-    """``WITH want AS (VALUES (:item, :since), ...)`` with ``size`` rows of bound parameters: per-item date bounds
-    that SQLite and PostgreSQL both answer with one index range scan per row. Columns: ``column1`` (item id) and
-    ``column2`` (since), the names both databases give the columns of a ``VALUES`` list.
+@lru_cache(maxsize=4)
+def _want(dialect: str) -> Any:
+    """``WITH want AS MATERIALIZED (...)``: per-item date bounds as rows (``column1`` item id, ``column2`` since)
+    unpacked from ONE bound parameter (see :func:`_want_params`): a JSON array read with ``json_each`` on SQLite
+    (JSON1 and ``MATERIALIZED`` are built in since 3.38 and 3.35), two arrays ``unnest``-ed on PostgreSQL.
 
-    Textual on purpose: SQLAlchemy does not cache a :func:`~sqlalchemy.values` construct with data ("multivalues
-    are simply not cacheable"), and compiling 500 rows on every call cost more than running the query. This text
-    is built once per (size, dialect) — sizes are powers of two, see :func:`_want_params` — and cached like any
-    statement. PostgreSQL is told the bound's type; SQLite compares the ISO text it stores dates as."""
-    since = "CAST({} AS DATE)" if dialect == "postgresql" else "{}"
-    rows = ", ".join(f"(:want_item_{n}, {since.format(f':want_since_{n}')})" for n in range(size))
-    binds: list[BindParameter[Any]] = [bindparam(f"want_item_{n}", type_=String()) for n in range(size)]
-    binds += [bindparam(f"want_since_{n}", type_=Date()) for n in range(size)]
-    return text(f"VALUES {rows}").bindparams(*binds).columns(column("column1", String), column("column2", Date)).cte(
-        "want"
+    One parameter, so the statement is the same text for any number of items and SQLAlchemy's per-execution work
+    (cache key, parameter processing) does not grow with the list; an earlier ``VALUES`` list of two bound
+    parameters per item spent more on that than the database spent on the rows. ``MATERIALIZED`` makes the list
+    the outer loop of the join: SQLite cannot estimate a table-valued function's rows and otherwise scanned every
+    line of the company, whereas this way each row is one range scan of the per-item index. SQLite compares the
+    bound's ISO text with the ISO text it stores dates as."""
+    if dialect == "postgresql":
+        body = (
+            "SELECT * FROM unnest(CAST(:want_items AS text[]), CAST(:want_since AS date[])) "
+            "AS want_rows(column1, column2)"
+        )
+    else:
+        body = (
+            "SELECT json_extract(value, '$[0]') AS column1, json_extract(value, '$[1]') AS column2 "
+            "FROM json_each(:want_rows)"
+        )
+    return text(body).columns(column("column1", String), column("column2", Date)).cte("want").prefix_with(
+        "MATERIALIZED"
     )
 
 
-def _want_params(since: Mapping[str, date]) -> tuple[int, dict[str, Any]]:
-    """(size, parameters) for :func:`_want`: the bounds, padded to the next power of two with an item id no QBO
-    entity has (``""``), which matches no line."""
+def _want_params(since: Mapping[str, date], dialect: str) -> dict[str, Any]:
+    """The one parameter of :func:`_want` (two arrays on PostgreSQL) holding ``since`` (item id -> first day)."""
     pairs = sorted(since.items())
-    size = 1 << max(0, len(pairs) - 1).bit_length()
-    pairs += [("", date.max)] * (size - len(pairs))
-    params: dict[str, Any] = {}
-    for n, (item_id, day) in enumerate(pairs):
-        params[f"want_item_{n}"] = item_id
-        params[f"want_since_{n}"] = day
-    return size, params
+    if dialect == "postgresql":
+        return {"want_items": [item_id for item_id, _ in pairs], "want_since": [day for _, day in pairs]}
+    return {"want_rows": json.dumps([[item_id, day.isoformat()] for item_id, day in pairs])}
 
 
 def _live_line(lines: Table) -> Any:
@@ -190,8 +192,9 @@ def _demand(
     want: Any = None
     params: dict[str, Any] = {}
     if since is not None:
-        size, params = _want_params({i: since[i] for i in ids})
-        want = _want(size, session.get_bind().dialect.name)
+        dialect = session.get_bind().dialect.name
+        params = _want_params({i: since[i] for i in ids}, dialect)
+        want = _want(dialect)
     for doc_type, head, lines, fk in SALES:
         stmt = select(
             lines.c[fk], lines.c.line_id, lines.c.seq, lines.c.item_id, type_coerce(lines.c.qty, DEC),
@@ -240,8 +243,9 @@ def _count_before(session: Session, company: str, since: Mapping[str, date]) -> 
     counts: dict[str, int] = defaultdict(int)
     if not since:
         return counts
-    size, params = _want_params(since)
-    want = _want(size, session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
+    params = _want_params(since, dialect)
+    want = _want(dialect)
     for _doc_type, _head, lines, _fk in SALES:
         stmt = (
             select(want.c.column1, func.count())

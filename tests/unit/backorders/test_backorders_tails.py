@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, event, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -59,12 +59,8 @@ def _head(ident: str) -> dict[str, Any]:
             "mirrored_at": T0}
 
 
-@pytest.fixture(scope="module")
-def template() -> Iterator[Path]:
-    """An upgraded, empty mirror with customers, items and open PO lines; copied for every example."""
-    folder = Path(tempfile.mkdtemp())
-    path = folder / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
+def _seed(engine: Engine) -> None:
+    """Upgrade an empty database and add customers, items and open PO lines (every test starts from this)."""
     upgrade(engine)
     with engine.begin() as conn:
         conn.execute(insert(table_of(Customer)), [_head(c) | {"display_name": f"Customer {c}", "active": True}
@@ -84,9 +80,29 @@ def template() -> Iterator[Path]:
              "detail_type": "ItemBasedExpenseLineDetail", "qty": Decimal(3)}
             for p, item in ((1, "1"), (2, "2"))
         ])
+
+
+@pytest.fixture(scope="module")
+def template() -> Iterator[Path]:
+    """A seeded SQLite mirror (:func:`_seed`), copied for every Hypothesis example."""
+    folder = Path(tempfile.mkdtemp())
+    path = folder / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    _seed(engine)
     engine.dispose()
     yield path
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def mirror(db_url: str) -> Iterator[tuple[World, Any]]:
+    """A seeded mirror on SQLite and on PostgreSQL (the tail reads' SQL differs per dialect): (world, sessions)."""
+    engine = make_engine(db_url)
+    _seed(engine)
+    try:
+        yield World((engine, engine)), make_session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 @dataclass
@@ -220,48 +236,34 @@ def test_tail_reads_store_what_complete_reads_store(template: Path, data: st.Dat
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_tail_reads_are_taken_and_read_fewer_lines(template: Path) -> None:
+def test_tail_reads_are_taken_and_read_fewer_lines(mirror: tuple[World, Any]) -> None:
     """A short item with a long history: the incremental step reads its tail, not every line."""
-    folder = Path(tempfile.mkdtemp())
-    shutil.copyfile(template, folder / "m.db")
-    engine = make_engine(f"sqlite:///{folder / 'm.db'}")
-    world = World((engine, engine))
-    sessions = make_session_factory(engine)
-    try:
-        for n in range(30):  # 30 days of one unit sold a day; QtyOnHand ends at -3
-            doc = Doc("Invoice", str(n + 1), EPOCH + timedelta(days=n), "1", lines=[("3", Decimal(1))])
-            world.write(doc)
-        world.set_qoh("3", Decimal(-3))
-        first = run_in_transaction(sessions, lambda s: recompute_items(s, C, ["3"], Config(), T0))
-        assert first.tail_items == 0 and first.lines_read == 30  # no stored state yet: read complete
-        world.write(Doc("Invoice", "31", EPOCH + timedelta(days=30), "2", lines=[("3", Decimal(2))]))
-        world.set_qoh("3", Decimal(-5))
-        later = T0 + timedelta(hours=1)
-        second = run_in_transaction(sessions, lambda s: recompute_items(s, C, ["3"], Config(), later))
-        assert second.tail_items == 1
-        assert second.lines_read == 4  # days 27-30 (3 states' dates on) plus the new line
-        states = run_in_transaction(sessions, lambda s: load_states(s, C))
-        ranks = sorted((s.fill_rank, s.key.doc_id, s.backordered) for s in states.values())
-        assert ranks == [(27, "28", Decimal(1)), (28, "29", Decimal(1)), (29, "30", Decimal(1)),
-                         (30, "31", Decimal(2))]
-    finally:
-        engine.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _fresh(template: Path, folder: Path) -> tuple[World, Any]:
-    shutil.copyfile(template, folder / "m.db")
-    engine = make_engine(f"sqlite:///{folder / 'm.db'}")
-    return World((engine, engine)), make_session_factory(engine)
+    world, sessions = mirror
+    for n in range(30):  # 30 days of one unit sold a day; QtyOnHand ends at -3
+        doc = Doc("Invoice", str(n + 1), EPOCH + timedelta(days=n), "1", lines=[("3", Decimal(1))])
+        world.write(doc)
+    world.set_qoh("3", Decimal(-3))
+    first = run_in_transaction(sessions, lambda s: recompute_items(s, C, ["3"], Config(), T0))
+    assert first.tail_items == 0 and first.lines_read == 30  # no stored state yet: read complete
+    world.write(Doc("Invoice", "31", EPOCH + timedelta(days=30), "2", lines=[("3", Decimal(2))]))
+    world.set_qoh("3", Decimal(-5))
+    later = T0 + timedelta(hours=1)
+    second = run_in_transaction(sessions, lambda s: recompute_items(s, C, ["3"], Config(), later))
+    assert second.tail_items == 1
+    assert second.lines_read == 4  # days 27-30 (3 states' dates on) plus the new line
+    states = run_in_transaction(sessions, lambda s: load_states(s, C))
+    ranks = sorted((s.fill_rank, s.key.doc_id, s.backordered) for s in states.values())
+    assert ranks == [(27, "28", Decimal(1)), (28, "29", Decimal(1)), (29, "30", Decimal(1)),
+                     (30, "31", Decimal(2))]
 
 
 def _run(sessions: Any, items: list[str], now: datetime) -> Any:
     return run_in_transaction(sessions, lambda s: recompute_items(s, C, items, Config(), now))
 
 
-def test_a_receipt_moves_the_tail_past_a_day_with_several_lines(template: Path, tmp_path: Path) -> None:
+def test_a_receipt_moves_the_tail_past_a_day_with_several_lines(mirror: tuple[World, Any]) -> None:
     """Ranks stay positions in the whole fill order when the tail starts after a day holding several lines."""
-    world, sessions = _fresh(template, tmp_path)
+    world, sessions = mirror
     day = EPOCH + timedelta(days=5)
     world.write(Doc("Invoice", "1", EPOCH, "1", lines=[("3", Decimal(1))]))
     world.write(Doc("Invoice", "2", day, "1", lines=[("3", Decimal(1)), ("3", Decimal(1))]))
@@ -280,8 +282,8 @@ def test_a_receipt_moves_the_tail_past_a_day_with_several_lines(template: Path, 
                      ("SalesReceipt", "3", "1", "filled")]
 
 
-def test_a_short_line_moved_to_another_item_is_cancelled_not_filled(template: Path, tmp_path: Path) -> None:
-    world, sessions = _fresh(template, tmp_path)
+def test_a_short_line_moved_to_another_item_is_cancelled_not_filled(mirror: tuple[World, Any]) -> None:
+    world, sessions = mirror
     doc = Doc("Invoice", "1", EPOCH, "1", lines=[("3", Decimal(2)), ("3", Decimal(1))])
     world.write(Doc("Invoice", "9", EPOCH - timedelta(days=3), "1", lines=[("3", Decimal(4))]))
     world.write(doc)
@@ -296,3 +298,63 @@ def test_a_short_line_moved_to_another_item_is_cancelled_not_filled(template: Pa
     events = [(e["item_id"], e["doc_id"], e["line_id"], e["kind"])
               for e in run_in_transaction(sessions, lambda s: load_events(s, C))]
     assert events[2:] == [("2", "1", "1", "opened"), ("3", "1", "1", "cancelled")]
+
+
+def test_each_item_is_read_from_its_own_bound(mirror: tuple[World, Any]) -> None:
+    """Several items in one tail read, each short since a different day: every item gets exactly its own tail
+    (the bounds travel as one parameter, paired by item), and a complete read afterwards changes nothing."""
+    world, sessions = mirror
+    for n in range(20):  # item 1 sells every day, item 2 every other day, item 3 every fourth day
+        sold = [item for item, every in (("1", 1), ("2", 2), ("3", 4)) if n % every == 0]
+        world.write(Doc("Invoice", str(n + 1), EPOCH + timedelta(days=n), "1",
+                        lines=[(item, Decimal(1)) for item in sold]))
+    for item, qoh in (("1", -2), ("2", -3), ("3", -4)):
+        world.set_qoh(item, Decimal(qoh))
+    run_in_transaction(sessions, lambda s: recompute_items(s, C, ITEMS, Config(), T0))
+    # a new sale of each item: each tail starts at its earliest stored state (days 18, 14 and 4)
+    world.write(Doc("Invoice", "21", EPOCH + timedelta(days=20), "2", lines=[(item, Decimal(1)) for item in ITEMS]))
+    for item, qoh in (("1", -3), ("2", -4), ("3", -5)):
+        world.set_qoh(item, Decimal(qoh))
+    later = T0 + timedelta(hours=1)
+    outcome = run_in_transaction(sessions, lambda s: recompute_items(s, C, ITEMS, Config(), later))
+    assert outcome.tail_items == 3
+    assert outcome.lines_read == (2 + 1) + (3 + 1) + (4 + 1)
+    states = run_in_transaction(sessions, lambda s: load_states(s, C))
+    short = sorted((s.item_id, s.key.doc_id, s.fill_rank) for s in states.values())
+    assert short == [("1", "19", 18), ("1", "20", 19), ("1", "21", 20),  # fill ranks count from 0
+                     ("2", "15", 7), ("2", "17", 8), ("2", "19", 9), ("2", "21", 10),
+                     ("3", "13", 3), ("3", "17", 4), ("3", "21", 5), ("3", "5", 1), ("3", "9", 2)]
+    again = run_in_transaction(sessions, lambda s: recompute_items(s, C, ITEMS, Config(), later, tail=False))
+    assert (again.rows_written, again.events) == (0, 0)
+
+
+def test_tail_and_count_reads_search_the_item_index_per_bound_on_sqlite(tmp_path: Path) -> None:
+    """SQLite cannot estimate how many rows ``json_each`` yields; without ``MATERIALIZED`` it chose to scan every
+    line of the company (minutes on the benchmark's mirror). Each statement reading the bounds must loop over them
+    and search the per-item index."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    _seed(engine)
+    world, sessions = World((engine, engine)), make_session_factory(engine)
+    seen: list[tuple[str, Any]] = []
+    try:
+        for n in range(4):
+            world.write(Doc("Invoice", str(n + 1), EPOCH + timedelta(days=n), "1", lines=[("3", Decimal(1))]))
+        world.set_qoh("3", Decimal(-2))
+        _run(sessions, ["3"], T0)
+        world.set_qoh("3", Decimal(-1))
+        event.listen(engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+        assert _run(sessions, ["3"], T0 + timedelta(hours=1)).tail_items == 1
+        bounded = [(sql, params) for sql, params in seen if "json_each" in sql]
+        assert len(bounded) == 4  # tail lines and counts before them, for invoices and sales receipts
+        with engine.connect() as conn:
+            for sql, params in bounded:
+                plan = " | ".join(r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+                table = "sales_receipt_line" if "sales_receipt_line" in sql else "invoice_line"
+                assert plan.index("SCAN want") < plan.index(f"SEARCH {table}"), plan  # the bounds drive the join
+                if "count(" in sql:  # lines before the bound, undated ones included: the item's index entries
+                    assert f"SEARCH {table} USING COVERING INDEX ix_{table}_demand (company=? AND item_id=?)" in plan
+                else:  # the tail: a range of the item's entries from its bound on
+                    assert f"INDEX ix_{table}_demand (company=? AND item_id=? AND txn_date>?)" in plan, plan
+                assert f"SCAN {table}" not in plan, plan
+    finally:
+        engine.dispose()
