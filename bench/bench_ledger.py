@@ -26,6 +26,8 @@ Measured per scenario, each in one transaction like the daemon runs them:
    first cycle (see :func:`timed`);
 3. for comparison, the same step with every item queued and nothing changed.
 
+1 and 2 alternate ``--repeat`` times, and the ratio is reported both of the medians and per (rebuild, step) pair.
+
 Wall time, peak RSS of the process (``ru_maxrss`` after the step), the load average and the ratio are printed
 and written as Markdown to ``--out`` (default ``bench/RESULTS_ledger.md``), replacing its generated part and keeping
 everything from its ``## Write-up`` heading on.
@@ -262,16 +264,7 @@ def run(args: argparse.Namespace, name: str) -> dict[str, Any]:
     later = now + timedelta(minutes=5)
     out: dict[str, Any] = {"name": name, "build_s": build_s, "invoices": invoices, "load_before": load_avg()}
 
-    # 1. the full rebuild, from the pristine mirror, --repeat times
-    fulls = [timed(cache, folder, lambda s: rebuild_all(s, COMPANY, config, now)) for _ in range(args.repeat)]
-    out["full_runs"] = [f for f, _ in fulls]
-    out["full_s"] = statistics.median(out["full_runs"])
-    out["full_rss"] = rss_mb()
-    out["full"] = full = fulls[-1][1]
-    print(f"[{name}] rebuild_all: {_runs(out['full_runs'])}, {full.events} events, peak RSS {out['full_rss']:.0f} MB",
-          flush=True)
-
-    # 2. the state the incremental step starts from: rebuilt, the first day reviewed, then the edits
+    # 1. the state the incremental step starts from: rebuilt, the first day reviewed, then the edits
     rebuilt = folder / "rebuilt.db"
     shutil.copyfile(cache, rebuilt)
     engine = make_engine(f"sqlite:///{rebuilt}")
@@ -283,17 +276,29 @@ def run(args: argparse.Namespace, name: str) -> dict[str, Any]:
     snapshot = folder / "changed.db"
     checkpointed(engine, snapshot)
 
-    # 3. the incremental step on copies of that state, --repeat times, each on an engine whose statement cache was
-    #    warmed by the same step rolled back (a running daemon keeps its engine from cycle to cycle)
-    incs = [timed(snapshot, folder, lambda s: ledger_step(s, COMPANY, config, later), warm=True)
-            for _ in range(args.repeat)]
+    # 2. --repeat pairs, alternating: the full rebuild from the pristine mirror, then the incremental step on a copy
+    #    of the changed state, on an engine whose statement cache was warmed by the same step rolled back (a running
+    #    daemon keeps its engine from cycle to cycle). Alternating keeps the two sides of each ratio close in time
+    #    on a machine whose speed drifts (see the write-up).
+    fulls, incs = [], []
+    for _ in range(args.repeat):
+        fulls.append(timed(cache, folder, lambda s: rebuild_all(s, COMPANY, config, now)))
+        incs.append(timed(snapshot, folder, lambda s: ledger_step(s, COMPANY, config, later), warm=True))
+    out["full_runs"] = [f for f, _ in fulls]
+    out["full_s"] = statistics.median(out["full_runs"])
+    out["full_rss"] = rss_mb()
+    out["full"] = full = fulls[-1][1]
     out["inc_runs"] = [i for i, _ in incs]
     out["inc_s"] = statistics.median(out["inc_runs"])
     out["inc"] = inc = incs[-1][1]
     out["ratio"] = out["full_s"] / out["inc_s"] if out["inc_s"] else float("inf")
+    out["pair_ratios"] = [f / i for f, i in zip(out["full_runs"], out["inc_runs"], strict=True)]
+    print(f"[{name}] rebuild_all: {_runs(out['full_runs'])}, {full.events} events, peak RSS {out['full_rss']:.0f} MB",
+          flush=True)
     print(f"[{name}] incremental ({args.changed} invoices, {out['touched']} items, {inc.items} recomputed, "
           f"{inc.tail_items} read as tails, {inc.lines_read} lines read): {_runs(out['inc_runs'], 3)}, "
-          f"{inc.events} events; ratio of medians {out['ratio']:.1f}x", flush=True)
+          f"{inc.events} events; ratio of medians {out['ratio']:.1f}x, per pair "
+          f"{' '.join(f'{x:.1f}' for x in out['pair_ratios'])}", flush=True)
 
     # 4. every item queued with nothing changed: the incremental path's own cost per item, for comparison with the
     #    rebuild (same items, short tails instead of complete reads, nothing to write)
@@ -351,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             f"({r['touched_lines'] / args.lines:.1%}), {r['busy_lines']:,} of them in short/stateful items; "
             f"{inc.tail_items:,} items read as short tails, {inc.lines_read:,} lines read; "
             f"{inc.rows_written:,} state rows, {inc.events:,} events | **{r['ratio']:.1f}x** | "
+            f"{statistics.median(r['pair_ratios']):.1f}x ({min(r['pair_ratios']):.1f}-{max(r['pair_ratios']):.1f}) | "
             f"{r['every_s']:.2f} s ({r['every'].tail_items:,} tails, {r['every'].lines_read:,} lines read) | "
             f"{r['load_before']} → {r['load_after']} |"
         )
@@ -366,12 +372,14 @@ Data per scenario: {args.items:,} tracked items, {args.customers:,} customers, {
 {args.lines_per_invoice} lines = {args.lines:,} invoice lines, {len(range(1, args.items + 1, 4)):,} open PO lines
 (half partly received by bills); about a third of the items are given a negative QtyOnHand.
 
-| scenario | full rebuild | peak RSS | full: work | incremental | incremental: work | full / incr. | every item via the incremental path | load avg (1/5/15 min) before → after |
-|---|---|---|---|---|---|---|---|---|
+| scenario | full rebuild | peak RSS | full: work | incremental | incremental: work | full / incr. (medians) | full / incr. per pair | every item via the incremental path | load avg (1/5/15 min) before → after |
+|---|---|---|---|---|---|---|---|---|---|
 {table}
 
 Times are the median of {args.repeat} runs (min-max in brackets), each on a fresh copy of the same database file
-with its WAL checkpointed; the ratio is of the medians. Each incremental run uses an engine whose statement cache
+with its WAL checkpointed. Rebuild and incremental runs alternate (rebuild, step, rebuild, step, ...), so each pair
+ran at nearly the same time on a machine whose speed drifts; "per pair" is the median (min-max) of the ratios of
+the pairs, "medians" the ratio of the two medians. Each incremental run uses an engine whose statement cache
 was warmed by running the same step once and rolling it back (as in a daemon past its first cycle: it keeps its
 engine), then a new connection, so SQLite's own caches start cold as in the daemon (one connection per
 transaction). The rebuild is timed on a new engine (its handful of statements compile in milliseconds).
