@@ -31,6 +31,10 @@ Measured per scenario, each in one transaction like the daemon runs them:
 Wall time, peak RSS of the process (``ru_maxrss`` after the step), the load average and the ratio are printed
 and written as Markdown to ``--out`` (default ``bench/RESULTS_ledger.md``), replacing its generated part and keeping
 everything from its ``## Write-up`` heading on.
+
+``--pg DSN`` runs the same on a PostgreSQL server (the pristine mirror is kept there as a database, copies are made
+from it as templates; results go to ``bench/RESULTS_ledger_postgresql.md``), e.g.
+``python bench/bench_ledger.py --pg "$(bash scripts/pg-test-server.sh)"``.
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import create_engine, insert, make_url, select, text
+from sqlalchemy.pool import NullPool
 
 from syncd.backorders.service import ledger_step, rebuild_all
 from syncd.config import Config
@@ -192,21 +197,6 @@ def rss_mb() -> float:
 SCENARIOS: dict[str, tuple[float, int | None]] = {"uniform": (0.0, None), "skewed": (0.2, 25_000)}
 
 
-def mirror_file(args: argparse.Namespace, hot: float) -> tuple[Path, float]:
-    """A pristine copy of the mirror for these parameters, built once and cached under ``bench/.state``."""
-    cache = STATE / (f"ledger-i{args.items}-c{args.customers}-l{args.lines}-p{args.lines_per_invoice}"
-                     f"-h{hot:g}-s{args.seed}-m{SCHEMA}.sqlite")
-    if cache.exists():
-        return cache, 0.0
-    STATE.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    t = time.perf_counter()
-    build(f"sqlite:///{tmp}", args.items, args.customers, args.lines, args.lines_per_invoice, args.seed, hot)
-    tmp.rename(cache)
-    return cache, time.perf_counter() - t
-
-
 def touched_lines(session: Any) -> tuple[int, int]:
     """Invoice lines of the queued items, and of those among them that are short or have ledger states."""
     dirty = "SELECT item_id FROM dirty_item WHERE company = :c"
@@ -222,16 +212,128 @@ def load_avg() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def timed(snapshot: Path, folder: Path, step: Any, *, warm: bool = False) -> tuple[float, Any]:
-    """Run ``step(session)`` in one transaction on a fresh copy of ``snapshot``; (seconds, result).
+def _cache_key(args: argparse.Namespace, hot: float) -> str:
+    return (f"ledger-i{args.items}-c{args.customers}-l{args.lines}-p{args.lines_per_invoice}-h{hot:g}-s{args.seed}"
+            f"-m{SCHEMA}")
+
+
+class SqliteFiles:
+    """Databases as SQLite files: the pristine mirror cached under ``bench/.state``, copies in a temp folder."""
+
+    label = "SQLite"
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp())
+
+    def version(self) -> str:
+        return f"SQLite {sqlite3.sqlite_version}"
+
+    def url(self, db: str) -> str:
+        return f"sqlite:///{db}"
+
+    def pristine(self, args: argparse.Namespace, hot: float) -> tuple[str, float]:
+        """The mirror for these parameters, built once and cached; (database, seconds spent building it now)."""
+        cache = STATE / f"{_cache_key(args, hot)}.sqlite"
+        if cache.exists():
+            return str(cache), 0.0
+        STATE.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        t = time.perf_counter()
+        build(self.url(str(tmp)), args.items, args.customers, args.lines, args.lines_per_invoice, args.seed, hot)
+        tmp.rename(cache)
+        return str(cache), time.perf_counter() - t
+
+    def copy(self, source: str, name: str) -> str:
+        target = self.folder / f"{name}.db"
+        shutil.copyfile(source, target)
+        return str(target)
+
+    def settle(self, db: str) -> None:
+        """Fold the WAL into the file: every measured step starts from such a file, as a daemon's cycle starts
+        after the last one's WAL was checkpointed."""
+        engine = make_engine(self.url(db))
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class PostgresDatabases:
+    """Databases on a PostgreSQL server (``--pg``): the pristine mirror kept as database ``bench_<parameters>``,
+    copies made with ``CREATE DATABASE ... TEMPLATE``, statistics gathered after each bulk change (as autovacuum
+    would) with ``VACUUM ANALYZE``."""
+
+    label = "PostgreSQL"
+
+    def __init__(self, dsn: str) -> None:
+        self.base = make_url(dsn)
+        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self.made: list[str] = []
+
+    def version(self) -> str:
+        with self.admin.connect() as conn:
+            return f"PostgreSQL {conn.exec_driver_sql('SHOW server_version').scalar_one()}"
+
+    def url(self, db: str) -> str:
+        return self.base.set(database=db).render_as_string(hide_password=False)
+
+    def _exists(self, db: str) -> bool:
+        with self.admin.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": db}).first() is not None
+
+    def _run(self, sql: str) -> None:
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(sql)
+
+    def pristine(self, args: argparse.Namespace, hot: float) -> tuple[str, float]:
+        db = "bench_" + _cache_key(args, hot).replace("-", "_").replace(".", "_")
+        if self._exists(db):
+            return db, 0.0
+        tmp = db[:55] + "_tmp"
+        self._run(f'DROP DATABASE IF EXISTS "{tmp}" WITH (FORCE)')
+        self._run(f'CREATE DATABASE "{tmp}"')
+        t = time.perf_counter()
+        build(self.url(tmp), args.items, args.customers, args.lines, args.lines_per_invoice, args.seed, hot)
+        self.settle(tmp)
+        self._run(f'ALTER DATABASE "{tmp}" RENAME TO "{db}"')
+        return db, time.perf_counter() - t
+
+    def copy(self, source: str, name: str) -> str:
+        target = f"bench_work_{name}"
+        self._run(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        self._run(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+        if target not in self.made:
+            self.made.append(target)
+        return target
+
+    def settle(self, db: str) -> None:
+        engine = create_engine(self.url(db), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+        engine.dispose()
+
+    def close(self) -> None:
+        for db in self.made:
+            self._run(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+Backend = SqliteFiles | PostgresDatabases
+
+
+def timed(backend: Backend, source: str, step: Any, *, warm: bool = False) -> tuple[float, Any]:
+    """Run ``step(session)`` in one transaction on a fresh copy of database ``source``; (seconds, result).
 
     With ``warm`` the engine first runs ``step`` once in a transaction that is rolled back, so SQLAlchemy's
-    statement cache (per engine) is warm as in a daemon past its first cycle, and the database is unchanged. The
-    timed run then opens a new connection (the daemon's SQLite engine opens one per transaction, NullPool), so
-    SQLite's page cache and memory map start cold as in the daemon."""
-    work = folder / "step.db"
-    shutil.copyfile(snapshot, work)
-    engine = make_engine(f"sqlite:///{work}")
+    statement cache (per engine) is warm as in a daemon past its first cycle, and the database is unchanged. On
+    SQLite the timed run then opens a new connection (the daemon's SQLite engine opens one per transaction,
+    NullPool), so SQLite's page cache and memory map start cold as in the daemon; on PostgreSQL it reuses the
+    pooled connection, as the daemon's pool does."""
+    work = backend.copy(source, "step")
+    engine = make_engine(backend.url(work))
     sessions = make_session_factory(engine)
     if warm:
         with sessions() as session:
@@ -245,19 +347,9 @@ def timed(snapshot: Path, folder: Path, step: Any, *, warm: bool = False) -> tup
     return seconds, result
 
 
-def checkpointed(engine: Any, target: Path) -> None:
-    """Fold the WAL into the database file and copy it to ``target`` (every measured step starts from such a
-    file, as a daemon's cycle starts after the last one's WAL was checkpointed)."""
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    shutil.copyfile(engine.url.database, target)
-
-
-def run(args: argparse.Namespace, name: str) -> dict[str, Any]:
+def run(args: argparse.Namespace, name: str, backend: Backend) -> dict[str, Any]:
     hot, recent = SCENARIOS[name]
-    cache, build_s = mirror_file(args, hot)
-    folder = Path(tempfile.mkdtemp())
+    cache, build_s = backend.pristine(args, hot)
     invoices = args.lines // args.lines_per_invoice
     config = Config()
     now = T0 + timedelta(hours=1)
@@ -265,16 +357,16 @@ def run(args: argparse.Namespace, name: str) -> dict[str, Any]:
     out: dict[str, Any] = {"name": name, "build_s": build_s, "invoices": invoices, "load_before": load_avg()}
 
     # 1. the state the incremental step starts from: rebuilt, the first day reviewed, then the edits
-    rebuilt = folder / "rebuilt.db"
-    shutil.copyfile(cache, rebuilt)
-    engine = make_engine(f"sqlite:///{rebuilt}")
+    rebuilt = backend.copy(cache, "rebuilt")
+    engine = make_engine(backend.url(rebuilt))
     sessions = make_session_factory(engine)
     run_in_transaction(sessions, lambda s: rebuild_all(s, COMPANY, config, now))
     run_in_transaction(sessions, lambda s: ledger_step(s, COMPANY, config, now))
     out["touched"] = change_invoices(sessions, invoices, args.changed, args.seed, recent)
     out["touched_lines"], out["busy_lines"] = run_in_transaction(sessions, touched_lines)
-    snapshot = folder / "changed.db"
-    checkpointed(engine, snapshot)
+    engine.dispose()
+    backend.settle(rebuilt)
+    snapshot = backend.copy(rebuilt, "changed")
 
     # 2. --repeat pairs, alternating: the full rebuild from the pristine mirror, then the incremental step on a copy
     #    of the changed state, on an engine whose statement cache was warmed by the same step rolled back (a running
@@ -282,8 +374,8 @@ def run(args: argparse.Namespace, name: str) -> dict[str, Any]:
     #    on a machine whose speed drifts (see the write-up).
     fulls, incs = [], []
     for _ in range(args.repeat):
-        fulls.append(timed(cache, folder, lambda s: rebuild_all(s, COMPANY, config, now)))
-        incs.append(timed(snapshot, folder, lambda s: ledger_step(s, COMPANY, config, later), warm=True))
+        fulls.append(timed(backend, cache, lambda s: rebuild_all(s, COMPANY, config, now)))
+        incs.append(timed(backend, snapshot, lambda s: ledger_step(s, COMPANY, config, later), warm=True))
     out["full_runs"] = [f for f, _ in fulls]
     out["full_s"] = statistics.median(out["full_runs"])
     out["full_rss"] = rss_mb()
@@ -306,16 +398,15 @@ def run(args: argparse.Namespace, name: str) -> dict[str, Any]:
         mark_dirty(session, COMPANY, list(session.scalars(select(table_of(Item).c.id))), T0)
         return ledger_step(session, COMPANY, config, later)
 
-    incremented = folder / "incremented.db"
-    shutil.copyfile(snapshot, incremented)
-    engine = make_engine(f"sqlite:///{incremented}")
+    incremented = backend.copy(snapshot, "incremented")
+    engine = make_engine(backend.url(incremented))
     run_in_transaction(make_session_factory(engine), lambda s: ledger_step(s, COMPANY, config, later))
-    checkpointed(engine, snapshot)
-    out["every_s"], out["every"] = every_s, every = timed(snapshot, folder, everything)
+    engine.dispose()
+    backend.settle(incremented)
+    out["every_s"], out["every"] = every_s, every = timed(backend, incremented, everything)
     out["load_after"] = load_avg()
     print(f"[{name}] every item through the incremental path: {every_s:.2f} s, {every.tail_items} tails, "
           f"{every.lines_read} lines read, {every.rows_written} rows written", flush=True)
-    shutil.rmtree(folder, ignore_errors=True)
     return out
 
 
@@ -340,11 +431,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=5, help="runs of the rebuild and of the incremental step")
     ap.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
-    ap.add_argument("--out", default=str(Path(__file__).with_name("RESULTS_ledger.md")))
+    ap.add_argument("--pg", metavar="DSN", help="run on this PostgreSQL server instead of SQLite (a role that may "
+                    "create databases, e.g. what scripts/pg-test-server.sh prints)")
+    ap.add_argument("--out", help="Markdown results (default bench/RESULTS_ledger.md, or RESULTS_ledger_postgresql.md)")
     args = ap.parse_args(argv)
+    default_out = "RESULTS_ledger_postgresql.md" if args.pg else "RESULTS_ledger.md"
+    args.out = args.out or str(Path(__file__).with_name(default_out))
 
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
-    results = [run(args, n) for n in names]
+    backend: Backend = PostgresDatabases(args.pg) if args.pg else SqliteFiles()
+    try:
+        database = backend.version()
+        results = [run(args, n, backend) for n in names]
+    finally:
+        backend.close()
 
     rows = []
     for r in results:
@@ -361,12 +461,22 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['load_before']} → {r['load_after']} |"
         )
     table = "\n".join(rows)
+    if args.pg:
+        backend_note = (" on the same machine (the test server of scripts/pg-test-server.sh: default settings but "
+                        "`fsync=off`); peak RSS is this client process only")
+        copies = "`CREATE DATABASE ... TEMPLATE`, after `VACUUM ANALYZE` as autovacuum would run after bulk changes"
+        connection = "then the same pooled connection, as the daemon's connection pool keeps its connections"
+    else:
+        backend_note = ""
+        copies = "a file copy, with its WAL checkpointed"
+        connection = ("then a new connection, so SQLite's own caches start cold as in the daemon (one connection "
+                      "per transaction)")
     doc = f"""# Backorder ledger benchmark (issue #4)
 
 Produced by `python bench/bench_ledger.py` (seed {args.seed}) on {platform.machine()}, Python
-{platform.python_version()}, `os.cpu_count()` = {os.cpu_count()}, SQLite {sqlite3.sqlite_version}. The mirror is
-bulk-inserted directly into SQLite (rows shaped like the mirror tables), not synced through the sandbox: this
-measures the ledger only. Each step runs in one transaction, as the daemon runs it.
+{platform.python_version()}, `os.cpu_count()` = {os.cpu_count()}, {database}{backend_note}. The mirror is
+bulk-inserted directly into {backend.label} (rows shaped like the mirror tables), not synced through the sandbox:
+this measures the ledger only. Each step runs in one transaction, as the daemon runs it.
 
 Data per scenario: {args.items:,} tracked items, {args.customers:,} customers, {args.lines // args.lines_per_invoice:,} invoices x
 {args.lines_per_invoice} lines = {args.lines:,} invoice lines, {len(range(1, args.items + 1, 4)):,} open PO lines
@@ -376,13 +486,12 @@ Data per scenario: {args.items:,} tracked items, {args.customers:,} customers, {
 |---|---|---|---|---|---|---|---|---|---|
 {table}
 
-Times are the median of {args.repeat} runs (min-max in brackets), each on a fresh copy of the same database file
-with its WAL checkpointed. Rebuild and incremental runs alternate (rebuild, step, rebuild, step, ...), so each pair
+Times are the median of {args.repeat} runs (min-max in brackets), each on a fresh copy of the same database
+({copies}). Rebuild and incremental runs alternate (rebuild, step, rebuild, step, ...), so each pair
 ran at nearly the same time on a machine whose speed drifts; "per pair" is the median (min-max) of the ratios of
 the pairs, "medians" the ratio of the two medians. Each incremental run uses an engine whose statement cache
 was warmed by running the same step once and rolling it back (as in a daemon past its first cycle: it keeps its
-engine), then a new connection, so SQLite's own caches start cold as in the daemon (one connection per
-transaction). The rebuild is timed on a new engine (its handful of statements compile in milliseconds).
+engine), {connection}. The rebuild is timed on a new engine (its handful of statements compile in milliseconds).
 
 Goals: full rebuild < 60 s; incremental >= 50x cheaper than the full rebuild.
 
