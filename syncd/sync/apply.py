@@ -5,12 +5,19 @@ Everything here takes an open :class:`~sqlmodel.Session` whose transaction the c
 commit together or not at all.
 
 :func:`apply_plan` returns the Item ids whose demand, supply or stock changed: items that were upserted, and
-every item referenced by the old or new lines of a document that was written or deleted. They are also added to
-the ``dirty_item`` table in the same transaction.
+every item referenced by the old or new lines of a document that was deleted, created or changed. They are also
+added to the ``dirty_item`` table in the same transaction.
+
+A sales document (Invoice, SalesReceipt) counts as changed only when what is read of it as demand changed
+(:data:`DEMAND_READ`: the backorder ledger, :mod:`syncd.backorders.loader`, and the reorder plan's sales history,
+:func:`syncd.purchasing.inputs.read_demand`). QBO sends an invoice again whenever anything on it changes — a
+payment moves its Balance, sending it moves its EmailStatus — and such a rewrite touches no item, so the ledger
+and the reorder plan do no work for it. Purchase orders and bills always touch their items.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -30,6 +37,18 @@ T = TypeVar("T")
 #: and void flag, see :class:`syncd.mirror.models.SalesLine`). Lines are always rewritten with their header, so
 #: copying the header's values here keeps them equal.
 HEADER_COLUMNS_ON_LINES = ("txn_date", "voided")
+
+#: Per sales entity, the header and line columns read of a document as demand: by the ledger (date, void flag,
+#: customer and number shown on each backordered line; line key, detail type, item and quantity) and by the reorder
+#: plan's sales history (item, quantity, date, void flag). A document rewritten with these unchanged touches no
+#: item. Keep in step with the readers when either starts reading another column.
+DEMAND_READ: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = dict.fromkeys(
+    ("Invoice", "SalesReceipt"),
+    (("txn_date", "voided", "customer_id", "doc_number"), ("seq", "line_id", "detail_type", "item_id", "qty")),
+)
+
+#: a document's demand as read: (header values, line values in ``seq`` order), both in :data:`DEMAND_READ` order
+DemandView = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]
 
 
 def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -100,6 +119,36 @@ def _line_items(session: Session, company: str, entity: str, ids: Sequence[str])
     return found
 
 
+def _stored_demand(session: Session, company: str, entity: str, ids: Sequence[str]) -> dict[str, DemandView]:
+    """The :data:`DEMAND_READ` view of the stored documents among ``ids`` (absent ids are new documents)."""
+    model, line_model, fk = ENTITY_TABLES[entity]
+    assert line_model is not None and fk is not None
+    head_columns, line_columns = DEMAND_READ[entity]
+    table, lt = table_of(model), table_of(line_model)
+    heads: dict[str, tuple[Any, ...]] = {}
+    lines: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for part in chunks(list(ids)):
+        for row in session.execute(select(table.c.id, *(table.c[c] for c in head_columns))
+                                   .where(table.c.company == company, table.c.id.in_(part))):
+            heads[row[0]] = tuple(row[1:])
+        for row in session.execute(select(lt.c[fk], *(lt.c[c] for c in line_columns))
+                                   .where(lt.c.company == company, lt.c[fk].in_(part))):
+            lines[row[0]].append(tuple(row[1:]))
+    return {i: (head, tuple(sorted(lines.get(i, ()), key=lambda line: line[0]))) for i, head in heads.items()}
+
+
+def _new_demand(entity: str, parsed: Any) -> DemandView:
+    """The :data:`DEMAND_READ` view of a document as it is about to be written."""
+    head_columns, line_columns = DEMAND_READ[entity]
+    lines = sorted((tuple(line.get(c) for c in line_columns) for line in parsed.lines), key=lambda line: line[0])
+    return tuple(parsed.values.get(c) for c in head_columns), tuple(lines)
+
+
+def _view_items(view: DemandView, entity: str) -> set[str]:
+    at = DEMAND_READ[entity][1].index("item_id")
+    return {line[at] for line in view[1] if line[at] is not None}
+
+
 def _remove(session: Session, company: str, entity: str, ids: Sequence[str]) -> None:
     model, line_model, fk = ENTITY_TABLES[entity]
     table = table_of(model)
@@ -125,7 +174,20 @@ def apply_plan(session: Session, company: str, plan: EntityPlan, now: datetime) 
     table = table_of(model)
     copied = _copied_to_lines(line_model)
     upsert_ids = [p.id for p in plan.upserts]
-    touched = _line_items(session, company, entity, upsert_ids + plan.deletes)
+    demand = entity in DEMAND_READ
+    # Documents whose lines touch their items: all for other entities, changed ones for sales (module docstring).
+    changed = set(upsert_ids)
+    if demand:
+        touched = _line_items(session, company, entity, plan.deletes)
+        stored = _stored_demand(session, company, entity, upsert_ids)
+        for p in plan.upserts:
+            before, after = stored.get(p.id), _new_demand(entity, p)
+            if before == after:
+                changed.discard(p.id)
+            elif before is not None:
+                touched |= _view_items(before, entity)
+    else:
+        touched = _line_items(session, company, entity, upsert_ids + plan.deletes)
     if entity == "Item":
         touched.update(upsert_ids)
     _remove(session, company, entity, upsert_ids + plan.deletes)
@@ -139,7 +201,7 @@ def apply_plan(session: Session, company: str, plan: EntityPlan, now: datetime) 
         from_header = {c: p.values[c] for c in copied}
         for line in p.lines:
             lines.append({"company": company, str(fk): p.id, **line, **from_header})
-            if line.get("item_id"):
+            if line.get("item_id") and p.id in changed:
                 touched.add(line["item_id"])
     for part in chunks(headers):
         session.execute(insert(table), list(part))

@@ -92,6 +92,39 @@ def test_sales_lines_follow_their_header_date_and_void(make_harness: Any) -> Non
     h.assert_mirror_equals_sandbox()
 
 
+def test_a_rewrite_touches_a_documents_items_only_when_its_demand_changed(make_harness: Any) -> None:
+    """QBO sends an invoice again for any change (a payment's Balance, a memo, EmailStatus). The mirror takes every
+    rewrite, but only a change to what is read as demand (date, void, customer, number, lines) touches its items,
+    so the ledger and the reorder plan do no work for the rest (SPEC §8)."""
+    h: Harness = make_harness()
+    h.cycle()
+    store, realm = h.sandbox.store, h.realm
+    docs = h.mirror("Invoice")
+    ident = min((i for i, d in docs.items() if not d["voided"] and sum(1 for ln in d["lines"] if ln["item_id"]) >= 2),
+                key=int)
+    items = frozenset(ln["item_id"] for ln in docs[ident]["lines"] if ln["item_id"])
+    other = next(c for c in sorted(h.truth("Customer"), key=int) if c != docs[ident]["customer_id"])
+
+    def edit(**fields: Any) -> Any:
+        doc = h.get("Invoice", ident)
+        store.update(realm, "Invoice", {"Id": ident, "SyncToken": doc["SyncToken"], "sparse": True, **fields})
+        return h.cycle()
+
+    for quiet in ({"CustomerMemo": {"value": "Thank you!"}}, {"PrivateNote": "called about delivery"},
+                  {"EmailStatus": "EmailSent"}):
+        result = edit(**quiet)
+        assert result.rows_written > 0, quiet  # the mirror holds the new version ...
+        assert json.loads(h.mirror("Invoice")[ident]["raw"])[next(iter(quiet))] == next(iter(quiet.values()))
+        assert result.touched_item_ids == frozenset(), quiet  # ... and no item is queued for it
+    for loud in ({"TxnDate": "2021-06-30"}, {"DocNumber": "X-77"}, {"CustomerRef": {"value": other}}):
+        assert edit(**loud).touched_item_ids == items, loud
+    lines = h.get("Invoice", ident)["Line"]
+    first = next(ln for ln in lines if ln.get("DetailType") == "SalesItemLineDetail")
+    first["SalesItemLineDetail"]["Qty"] = first["SalesItemLineDetail"]["Qty"] + 1
+    assert edit(Line=lines).touched_item_ids == items  # one line's quantity: every item of the invoice
+    h.assert_mirror_equals_sandbox()
+
+
 def test_random_changes_one_incremental_cycle_converges(make_harness: Any) -> None:
     h: Harness = make_harness()
     h.cycle()

@@ -12,6 +12,7 @@ included.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -43,7 +44,8 @@ from syncd.mirror.models import (
     SalesReceiptLine,
     table_of,
 )
-from syncd.sync.apply import mark_dirty
+from syncd.purchasing.inputs import read_demand
+from syncd.sync.apply import DEMAND_READ, HEADER_COLUMNS_ON_LINES, mark_dirty
 from syncd.sync.changes import dirty_items
 
 C = "acme"
@@ -358,3 +360,34 @@ def test_tail_and_count_reads_search_the_item_index_per_bound_on_sqlite(tmp_path
                 assert f"SCAN {table}" not in plan, plan
     finally:
         engine.dispose()
+
+
+def test_the_sales_columns_read_as_demand_are_those_the_sync_compares(tmp_path: Path) -> None:
+    """The sync queues a rewritten sales document's items only when its :data:`DEMAND_READ` view changed. Every
+    column of a sales header or line that the ledger (complete and tail reads) or the reorder plan's sales history
+    reads must therefore be in that view, or an edit to it would leave the ledger stale."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    _seed(engine)
+    world, sessions = World((engine, engine)), make_session_factory(engine)
+    statements: list[str] = []
+    try:
+        for n, kind in enumerate(("Invoice", "SalesReceipt", "Invoice")):
+            world.write(Doc(kind, str(n + 1), EPOCH + timedelta(days=n), "1", lines=[("3", Decimal(1))]))
+        world.set_qoh("3", Decimal(-2))
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        _run(sessions, ["3"], T0)  # complete read
+        world.set_qoh("3", Decimal(-1))
+        _run(sessions, ["3"], T0 + timedelta(hours=1))  # tail read, count before it, live stored lines
+        run_in_transaction(sessions, lambda s: read_demand(s, C, EPOCH + timedelta(days=5), 30))
+    finally:
+        engine.dispose()
+    read: dict[str, set[str]] = {}
+    for entity, (head_model, line_model, fk) in DOCS.items():
+        head, lines = table_of(head_model).name, table_of(line_model).name
+        for table in (head, lines):
+            read[table] = {m for sql in statements for m in re.findall(rf"\b{table}\.(\w+)", sql)}
+        head_columns, line_columns = DEMAND_READ[entity]
+        assert read[lines], entity  # the lines were read at all
+        assert read[head] - {"company", "id"} <= set(head_columns), entity
+        # a line's copies of its header's date and void flag are rewritten with the header (apply_plan)
+        assert read[lines] - {"company", fk} <= set(line_columns) | set(HEADER_COLUMNS_ON_LINES), entity
