@@ -13,6 +13,10 @@ A sales document (Invoice, SalesReceipt) counts as changed only when what is rea
 :func:`syncd.purchasing.inputs.read_demand`). QBO sends an invoice again whenever anything on it changes — a
 payment moves its Balance, sending it moves its EmailStatus — and such a rewrite touches no item, so the ledger
 and the reorder plan do no work for it. Purchase orders and bills always touch their items.
+
+A Customer touches the items on its sales documents when the name the ledger shows on each backordered line
+(:data:`CUSTOMER_READ`) changed, appeared or went away, so the ledger's stored names follow a rename. Other customer
+changes (QBO resends a customer whenever its Balance moves) touch nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -46,6 +50,9 @@ DEMAND_READ: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = dict.fromkeys(
     ("Invoice", "SalesReceipt"),
     (("txn_date", "voided", "customer_id", "doc_number"), ("seq", "line_id", "detail_type", "item_id", "qty")),
 )
+
+#: the Customer columns the ledger shows on a backordered line (joined to the sales document's ``customer_id``)
+CUSTOMER_READ = ("display_name",)
 
 #: a document's demand as read: (header values, line values in ``seq`` order), both in :data:`DEMAND_READ` order
 DemandView = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]
@@ -149,6 +156,34 @@ def _view_items(view: DemandView, entity: str) -> set[str]:
     return {line[at] for line in view[1] if line[at] is not None}
 
 
+def _renamed_customers(session: Session, company: str, plan: EntityPlan) -> list[str]:
+    """Customers of ``plan`` whose :data:`CUSTOMER_READ` columns change: new, deleted, or written with new values."""
+    table = table_of(ENTITY_TABLES["Customer"][0])
+    stored: dict[str, tuple[Any, ...]] = {}
+    for part in chunks([p.id for p in plan.upserts]):
+        for row in session.execute(select(table.c.id, *(table.c[c] for c in CUSTOMER_READ))
+                                   .where(table.c.company == company, table.c.id.in_(part))):
+            stored[row[0]] = tuple(row[1:])
+    renamed = [p.id for p in plan.upserts if stored.get(p.id) != tuple(p.values.get(c) for c in CUSTOMER_READ)]
+    return renamed + list(plan.deletes)
+
+
+def _customer_items(session: Session, company: str, customer_ids: Sequence[str]) -> set[str]:
+    """Items on the sales lines of documents of ``customer_ids`` (a rename is rare; this reads their documents)."""
+    found: set[str] = set()
+    for entity in DEMAND_READ:
+        model, line_model, fk = ENTITY_TABLES[entity]
+        assert line_model is not None and fk is not None
+        head, lt = table_of(model), table_of(line_model)
+        for part in chunks(sorted(set(customer_ids))):
+            found.update(session.scalars(
+                select(lt.c.item_id).distinct()
+                .join(head, and_(head.c.company == lt.c.company, head.c.id == lt.c[fk]))
+                .where(head.c.company == company, head.c.customer_id.in_(part), lt.c.item_id.is_not(None))
+            ))
+    return found
+
+
 def _remove(session: Session, company: str, entity: str, ids: Sequence[str]) -> None:
     model, line_model, fk = ENTITY_TABLES[entity]
     table = table_of(model)
@@ -190,6 +225,8 @@ def apply_plan(session: Session, company: str, plan: EntityPlan, now: datetime) 
         touched = _line_items(session, company, entity, upsert_ids + plan.deletes)
     if entity == "Item":
         touched.update(upsert_ids)
+    if entity == "Customer":
+        touched |= _customer_items(session, company, _renamed_customers(session, company, plan))
     _remove(session, company, entity, upsert_ids + plan.deletes)
     headers: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []

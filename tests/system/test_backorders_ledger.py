@@ -173,3 +173,43 @@ def test_incremental_ledger_equals_full_rebuild_after_random_changes(make_harnes
         rebuild_all(s, "acme", h.config, now)
     with h.sessions() as s:
         assert shape(load_states(s, "acme")) == shape(incremental)
+
+
+def test_a_renamed_customer_is_renamed_on_its_backordered_lines(make_harness: Any) -> None:
+    """The ledger shows each short line's customer by name. QBO resends a customer whenever its balance moves;
+    only a change of that name queues the items on the customer's documents, and the stored lines follow it
+    without any backorder event."""
+    h: Harness = make_harness(items=6, invoices=10, customers=4)
+    story = Story(h)
+    store, realm = h.sandbox.store, h.realm
+    story.cycle()
+    item = _inventory_item(h, 1)["Id"]
+    customer = min(h.truth("Customer"), key=int)
+    today = company_today(story.now())
+    sold = _sale(h, item, customer, 3, today - timedelta(days=2))["Id"]
+    story.cycle()
+    story.new_events("none")
+
+    def names() -> set[str]:
+        with h.sessions() as s:
+            return {st.customer_name for st in load_states(s, "acme", [item]).values()}
+
+    assert story.states(item) == {sold: (Decimal(2), None, "unknown", None)}
+    old = names()
+    assert old == {h.get("Customer", customer)["DisplayName"]}
+
+    doc = h.get("Customer", customer)
+    store.update(realm, "Customer", {"Id": customer, "SyncToken": doc["SyncToken"], "sparse": True,
+                                     "Notes": "prefers delivery on Mondays"})
+    result = story.cycle()
+    assert result.rows_written > 0 and result.touched_item_ids == frozenset()
+    assert names() == old
+
+    doc = h.get("Customer", customer)
+    store.update(realm, "Customer", {"Id": customer, "SyncToken": doc["SyncToken"], "sparse": True,
+                                     "DisplayName": "Renamed Trading Co"})
+    result = story.cycle()
+    assert item in result.touched_item_ids
+    assert names() == {"Renamed Trading Co"}
+    assert story.states(item) == {sold: (Decimal(2), None, "unknown", None)}
+    assert story.new_events(item) == []

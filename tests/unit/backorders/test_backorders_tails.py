@@ -45,7 +45,7 @@ from syncd.mirror.models import (
     table_of,
 )
 from syncd.purchasing.inputs import read_demand
-from syncd.sync.apply import DEMAND_READ, HEADER_COLUMNS_ON_LINES, mark_dirty
+from syncd.sync.apply import CUSTOMER_READ, DEMAND_READ, HEADER_COLUMNS_ON_LINES, mark_dirty
 from syncd.sync.changes import dirty_items
 
 C = "acme"
@@ -363,9 +363,10 @@ def test_tail_and_count_reads_search_the_item_index_per_bound_on_sqlite(tmp_path
 
 
 def test_the_sales_columns_read_as_demand_are_those_the_sync_compares(tmp_path: Path) -> None:
-    """The sync queues a rewritten sales document's items only when its :data:`DEMAND_READ` view changed. Every
-    column of a sales header or line that the ledger (complete and tail reads) or the reorder plan's sales history
-    reads must therefore be in that view, or an edit to it would leave the ledger stale."""
+    """The sync queues a rewritten sales document's items only when its :data:`DEMAND_READ` view changed, and a
+    customer's only when its :data:`CUSTOMER_READ` columns changed. Every column of a sales header or line, or of
+    a customer, that the ledger (complete and tail reads) or the reorder plan's sales history reads must therefore
+    be in those views, or an edit to it would leave the ledger stale."""
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     _seed(engine)
     world, sessions = World((engine, engine)), make_session_factory(engine)
@@ -391,3 +392,6 @@ def test_the_sales_columns_read_as_demand_are_those_the_sync_compares(tmp_path: 
         assert read[head] - {"company", "id"} <= set(head_columns), entity
         # a line's copies of its header's date and void flag are rewritten with the header (apply_plan)
         assert read[lines] - {"company", fk} <= set(line_columns) | set(HEADER_COLUMNS_ON_LINES), entity
+    # the customer's name is joined in: a change to it queues the items on the customer's documents
+    customer = {m for sql in statements for m in re.findall(r"\bcustomer\.(\w+)", sql)} - {"company", "id"}
+    assert customer and customer <= set(CUSTOMER_READ)
