@@ -45,7 +45,8 @@ HEADER_COLUMNS_ON_LINES = ("txn_date", "voided")
 #: Per sales entity, the header and line columns read of a document as demand: by the ledger (date, void flag,
 #: customer and number shown on each backordered line; line key, detail type, item and quantity) and by the reorder
 #: plan's sales history (item, quantity, date, void flag). A document rewritten with these unchanged touches no
-#: item. Keep in step with the readers when either starts reading another column.
+#: item. Keep in step with the readers when either starts reading another column. ``seq`` comes first: lines
+#: are compared in its order.
 DEMAND_READ: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = dict.fromkeys(
     ("Invoice", "SalesReceipt"),
     (("txn_date", "voided", "customer_id", "doc_number"), ("seq", "line_id", "detail_type", "item_id", "qty")),
@@ -126,18 +127,27 @@ def _line_items(session: Session, company: str, entity: str, ids: Sequence[str])
     return found
 
 
+def _stored_columns(
+    session: Session, company: str, table: Any, ids: Sequence[str], columns: Sequence[str]
+) -> dict[str, tuple[Any, ...]]:
+    """``columns`` of the stored rows of ``table`` among ``ids`` (id -> values in ``columns`` order)."""
+    out: dict[str, tuple[Any, ...]] = {}
+    for part in chunks(list(ids)):
+        for row in session.execute(select(table.c.id, *(table.c[c] for c in columns))
+                                   .where(table.c.company == company, table.c.id.in_(part))):
+            out[row[0]] = tuple(row[1:])
+    return out
+
+
 def _stored_demand(session: Session, company: str, entity: str, ids: Sequence[str]) -> dict[str, DemandView]:
     """The :data:`DEMAND_READ` view of the stored documents among ``ids`` (absent ids are new documents)."""
     model, line_model, fk = ENTITY_TABLES[entity]
     assert line_model is not None and fk is not None
     head_columns, line_columns = DEMAND_READ[entity]
-    table, lt = table_of(model), table_of(line_model)
-    heads: dict[str, tuple[Any, ...]] = {}
+    heads = _stored_columns(session, company, table_of(model), ids, head_columns)
+    lt = table_of(line_model)
     lines: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for part in chunks(list(ids)):
-        for row in session.execute(select(table.c.id, *(table.c[c] for c in head_columns))
-                                   .where(table.c.company == company, table.c.id.in_(part))):
-            heads[row[0]] = tuple(row[1:])
         for row in session.execute(select(lt.c[fk], *(lt.c[c] for c in line_columns))
                                    .where(lt.c.company == company, lt.c[fk].in_(part))):
             lines[row[0]].append(tuple(row[1:]))
@@ -159,11 +169,7 @@ def _view_items(view: DemandView, entity: str) -> set[str]:
 def _renamed_customers(session: Session, company: str, plan: EntityPlan) -> list[str]:
     """Customers of ``plan`` whose :data:`CUSTOMER_READ` columns change: new, deleted, or written with new values."""
     table = table_of(ENTITY_TABLES["Customer"][0])
-    stored: dict[str, tuple[Any, ...]] = {}
-    for part in chunks([p.id for p in plan.upserts]):
-        for row in session.execute(select(table.c.id, *(table.c[c] for c in CUSTOMER_READ))
-                                   .where(table.c.company == company, table.c.id.in_(part))):
-            stored[row[0]] = tuple(row[1:])
+    stored = _stored_columns(session, company, table, [p.id for p in plan.upserts], CUSTOMER_READ)
     renamed = [p.id for p in plan.upserts if stored.get(p.id) != tuple(p.values.get(c) for c in CUSTOMER_READ)]
     return renamed + list(plan.deletes)
 
