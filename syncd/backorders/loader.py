@@ -15,10 +15,12 @@ Short tails (``tail=True``, the incremental path)
     Only the last ``S`` units in fill order are backordered, and without priority rules fill order starts with
     TxnDate. So a short item whose stored states date back to day ``D`` is read from ``D`` on — an index range
     scan on ``(company, item_id, txn_date)``, the document's date being copied onto its lines by the mirror — and
-    that suffix is used alone if it still covers the shortage; a count on the same index gives the fill ranks of
-    the lines before it, and a lookup by document tells which stored lines left out are still live (filled, not
-    cancelled). An item that is not short reads no lines at all. Anything else (no stored states, a suffix that
-    no longer covers, priority rules) is read complete. The result equals the complete read (property-tested in
+    that suffix is used alone if it still covers the shortage. If an edit shrank it below the shortage, per-day
+    sums on the same index give the latest earlier day from which it covers again, and the item is read from
+    there. A count on the index gives the fill ranks of the lines before the suffix, and a lookup by document
+    tells which stored lines left out are still live (filled, not cancelled). An item that is not short reads no
+    lines at all. Anything else (no stored states, a shortage only undated lines make up, priority rules) is read
+    complete. The result equals the complete read (property-tested in
     the core and end to end); its cost follows the short tails, not the items' whole history. The full rebuild
     reads complete inputs: it is the reference the incremental path is checked against, and it reports input
     errors in every line.
@@ -266,6 +268,51 @@ def _count_before(session: Session, company: str, since: Mapping[str, date]) -> 
     return counts
 
 
+def _valid_units(lines: Iterable[DemandLine]) -> Decimal:
+    """Units of the lines the core counts as demand (a finite, non-negative quantity)."""
+    return sum((line.qty for line in lines if line.qty.is_finite() and line.qty >= 0), Decimal(0))
+
+
+def _earlier_bounds(
+    session: Session, company: str, since: Mapping[str, date], short_by: Mapping[str, Decimal]
+) -> dict[str, date]:
+    """Per item, the latest day before its bound in ``since`` from which the valid demand lines dated before that
+    bound add up to at least ``short_by`` units: a new, earlier bound whose tail covers the shortage again. Read
+    from per-day sums on the per-item index (no line row, no header). An item whose dated lines before the bound
+    do not add up to it (it needs undated lines, or its stock data is off) is left out: read it complete."""
+    dialect = session.get_bind().dialect.name
+    params = _want_params(since, dialect)
+    want = _want(dialect)
+    per_day: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for _doc_type, _head, lines, _fk in SALES:
+        day = type_coerce(lines.c.txn_date, DAY)
+        stmt = (
+            select(want.c.column1, day, type_coerce(func.sum(lines.c.qty), DEC))
+            .select_from(want)
+            .join(
+                lines,
+                and_(
+                    lines.c.company == company,
+                    lines.c.item_id == want.c.column1,
+                    lines.c.txn_date < want.c.column2,
+                ),
+            )
+            .where(_live_line(lines), lines.c.qty >= 0)
+            .group_by(want.c.column1, lines.c.txn_date)
+        )
+        for item_id, txn_date, units in session.execute(stmt, params):
+            per_day[item_id][txn_date] += units
+    bounds: dict[str, date] = {}
+    for item_id, days in per_day.items():
+        have = Decimal(0)
+        for txn_date in sorted(days, reverse=True):
+            have += days[txn_date]
+            if have >= short_by[item_id]:
+                bounds[item_id] = txn_date
+                break
+    return bounds
+
+
 def _live_keys(session: Session, company: str, wanted: Mapping[LineKey, str]) -> set[LineKey]:
     """Which of the line keys ``wanted`` (key -> item id) are valid demand lines of that item now."""
     live: set[LineKey] = set()
@@ -410,7 +457,8 @@ def load_items(
     demand is read as a partial input where that is safe (:class:`~syncd.ledger.model.ItemInput`): an item that
     is not short needs no line at all, only which of its stored lines are still live; a short item with stored
     states is read from the earliest date among them, and kept partial if those lines still cover its shortage
-    (:func:`syncd.ledger.core.covers`). Every other item is read complete.
+    (:func:`syncd.ledger.core.covers`), else from the earlier day that makes up the difference
+    (:func:`_earlier_bounds`). Every other item is read complete.
     """
     ids = sorted(set(item_ids))
     items: list[ItemInput] = []
@@ -503,11 +551,24 @@ def _tails(
         if dates and min(dates) > DEFAULT_DAY:
             since[item_id] = min(dates)
     got = _demand(session, company, sorted(since), since)
+    short_by: dict[str, Decimal] = {}
     for item_id in since:
         lines = got.get(item_id, [])
         probe = ItemInput(item_id, "", found[item_id].qty_on_hand, demand=tuple(lines))
         if covers(probe):
             demand[item_id] = lines
+        else:
+            short_by[item_id] = -found[item_id].qty_on_hand - _valid_units(lines)
+    if short_by:
+        # An edit shrank these tails below the shortage: read them from an earlier day that makes up the
+        # difference, found on the index, rather than complete. Anything still short of it is read complete.
+        earlier = _earlier_bounds(session, company, {i: since[i] for i in short_by}, short_by)
+        got = _demand(session, company, sorted(earlier), earlier)
+        for item_id, day in earlier.items():
+            lines = got.get(item_id, [])
+            if covers(ItemInput(item_id, "", found[item_id].qty_on_hand, demand=tuple(lines))):
+                demand[item_id] = lines
+                since[item_id] = day
     base = _count_before(session, company, {i: since[i] for i in demand if i in since})
     wanted: dict[LineKey, str] = {}
     for item_id, lines in demand.items():

@@ -395,3 +395,27 @@ def test_the_sales_columns_read_as_demand_are_those_the_sync_compares(tmp_path: 
     # the customer's name is joined in: a change to it queues the items on the customer's documents
     customer = {m for sql in statements for m in re.findall(r"\bcustomer\.(\w+)", sql)} - {"company", "id"}
     assert customer and customer <= set(CUSTOMER_READ)
+
+
+def test_a_tail_an_edit_shrank_is_read_from_an_earlier_day_not_complete(mirror: tuple[World, Any]) -> None:
+    """Quantities in the short tail edited down (QtyOnHand unchanged, as the benchmark edits): the lines from the
+    earliest stored state on no longer hold the shortage. The step finds on the index the day from which they do,
+    reads from there, and stores what a complete read stores."""
+    world, sessions = mirror
+    docs = [Doc("Invoice", str(n + 1), EPOCH + timedelta(days=n), "1", lines=[("3", Decimal(1))]) for n in range(10)]
+    for doc in docs:
+        world.write(doc)
+    world.set_qoh("3", Decimal(-3))
+    run_in_transaction(sessions, lambda s: recompute_items(s, C, ["3"], Config(), T0))  # invoices 8-10 short
+    for doc in docs[8:]:  # invoices 9 and 10 down to no units: 2 of the 3 short units must come from earlier
+        doc.lines = [("3", Decimal(0))]
+        world.write(doc)
+    later = T0 + timedelta(hours=1)
+    outcome = run_in_transaction(sessions, lambda s: recompute_items(s, C, ["3"], Config(), later))
+    assert outcome.tail_items == 1
+    assert outcome.lines_read == 5  # days 5-9 (invoices 6-10), not all 10 lines
+    states = run_in_transaction(sessions, lambda s: load_states(s, C))
+    assert sorted((s.key.doc_id, s.fill_rank, s.backordered) for s in states.values()) == [
+        ("6", 5, Decimal(1)), ("7", 6, Decimal(1)), ("8", 7, Decimal(1))]
+    again = run_in_transaction(sessions, lambda s: recompute_items(s, C, ["3"], Config(), later, tail=False))
+    assert (again.rows_written, again.events) == (0, 0)
