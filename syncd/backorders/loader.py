@@ -237,6 +237,19 @@ def _demand(
     return out
 
 
+def _valid_before(company: str, want: Any, lines: Table, *, undated: bool) -> Any:
+    """``SELECT want.column1 FROM want JOIN lines``: the valid demand lines (a non-negative quantity, as the core
+    counts them) of each listed item dated before its bound, with undated lines (which sort first) or without;
+    answered from the per-item index alone. Callers add their aggregate and grouping."""
+    day = func.coalesce(lines.c.txn_date, DEFAULT_DAY) if undated else lines.c.txn_date
+    return (
+        select(want.c.column1)
+        .select_from(want)
+        .join(lines, and_(lines.c.company == company, lines.c.item_id == want.c.column1, day < want.c.column2))
+        .where(_live_line(lines), lines.c.qty >= 0)
+    )
+
+
 def _count_before(session: Session, company: str, since: Mapping[str, date]) -> dict[str, int]:
     """Per item, the valid demand lines dated before its bound: the fill ranks a tail read leaves out.
 
@@ -249,20 +262,7 @@ def _count_before(session: Session, company: str, since: Mapping[str, date]) -> 
     params = _want_params(since, dialect)
     want = _want(dialect)
     for _doc_type, _head, lines, _fk in SALES:
-        stmt = (
-            select(want.c.column1, func.count())
-            .select_from(want)
-            .join(
-                lines,
-                and_(
-                    lines.c.company == company,
-                    lines.c.item_id == want.c.column1,
-                    func.coalesce(lines.c.txn_date, DEFAULT_DAY) < want.c.column2,
-                ),
-            )
-            .where(_live_line(lines), lines.c.qty >= 0)
-            .group_by(want.c.column1)
-        )
+        stmt = _valid_before(company, want, lines, undated=True).add_columns(func.count()).group_by(want.c.column1)
         for item_id, n in session.execute(stmt, params):
             counts[item_id] += int(n)
     return counts
@@ -285,19 +285,9 @@ def _earlier_bounds(
     want = _want(dialect)
     per_day: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for _doc_type, _head, lines, _fk in SALES:
-        day = type_coerce(lines.c.txn_date, DAY)
         stmt = (
-            select(want.c.column1, day, type_coerce(func.sum(lines.c.qty), DEC))
-            .select_from(want)
-            .join(
-                lines,
-                and_(
-                    lines.c.company == company,
-                    lines.c.item_id == want.c.column1,
-                    lines.c.txn_date < want.c.column2,
-                ),
-            )
-            .where(_live_line(lines), lines.c.qty >= 0)
+            _valid_before(company, want, lines, undated=False)
+            .add_columns(type_coerce(lines.c.txn_date, DAY), type_coerce(func.sum(lines.c.qty), DEC))
             .group_by(want.c.column1, lines.c.txn_date)
         )
         for item_id, txn_date, units in session.execute(stmt, params):

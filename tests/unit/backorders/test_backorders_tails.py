@@ -339,15 +339,21 @@ def test_tail_and_count_reads_search_the_item_index_per_bound_on_sqlite(tmp_path
     world, sessions = World((engine, engine)), make_session_factory(engine)
     seen: list[tuple[str, Any]] = []
     try:
-        for n in range(4):
-            world.write(Doc("Invoice", str(n + 1), EPOCH + timedelta(days=n), "1", lines=[("3", Decimal(1))]))
-        world.set_qoh("3", Decimal(-2))
+        docs = [Doc("Invoice", str(n + 1), EPOCH + timedelta(days=n), "1", lines=[("3", Decimal(1))]) for n in range(6)]
+        for doc in docs:
+            world.write(doc)
+        world.set_qoh("3", Decimal(-3))
         _run(sessions, ["3"], T0)
-        world.set_qoh("3", Decimal(-1))
+        world.set_qoh("3", Decimal(-2))
         event.listen(engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
-        assert _run(sessions, ["3"], T0 + timedelta(hours=1)).tail_items == 1
+        assert _run(sessions, ["3"], T0 + timedelta(hours=1)).tail_items == 1  # the tail still covers
+        docs[-1].lines = [("3", Decimal(0))]
+        world.write(docs[-1])
+        assert _run(sessions, ["3"], T0 + timedelta(hours=2)).tail_items == 1  # it does not: extended
         bounded = [(sql, params) for sql, params in seen if "json_each" in sql]
-        assert len(bounded) == 4  # tail lines and counts before them, for invoices and sales receipts
+        # tail lines and counts before them twice, per-day sums and the extended tail once; each for invoices
+        # and sales receipts
+        assert len(bounded) == 2 * (2 + 2 + 1 + 1)
         with engine.connect() as conn:
             for sql, params in bounded:
                 plan = " | ".join(r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
@@ -355,6 +361,8 @@ def test_tail_and_count_reads_search_the_item_index_per_bound_on_sqlite(tmp_path
                 assert plan.index("SCAN want") < plan.index(f"SEARCH {table}"), plan  # the bounds drive the join
                 if "count(" in sql:  # lines before the bound, undated ones included: the item's index entries
                     assert f"SEARCH {table} USING COVERING INDEX ix_{table}_demand (company=? AND item_id=?)" in plan
+                elif "sum(" in sql:  # per-day sums before the bound: index only, up to the bound
+                    assert f"COVERING INDEX ix_{table}_demand (company=? AND item_id=? AND txn_date<?)" in plan, plan
                 else:  # the tail: a range of the item's entries from its bound on
                     assert f"INDEX ix_{table}_demand (company=? AND item_id=? AND txn_date>?)" in plan, plan
                 assert f"SCAN {table}" not in plan, plan
