@@ -15,8 +15,8 @@ payment moves its Balance, sending it moves its EmailStatus — and such a rewri
 and the reorder plan do no work for it. Purchase orders and bills always touch their items.
 
 A Customer touches the items on its sales documents when the name the ledger shows on each backordered line
-(:data:`CUSTOMER_READ`) changed, appeared or went away, so the ledger's stored names follow a rename. Other customer
-changes (QBO resends a customer whenever its Balance moves) touch nothing.
+(:data:`CUSTOMER_READ`) changed or went away, so the ledger's stored names follow a rename. Other customer changes
+(QBO resends a customer whenever its Balance moves) and new customers touch nothing.
 """
 
 from __future__ import annotations
@@ -167,10 +167,17 @@ def _view_items(view: DemandView, entity: str) -> set[str]:
 
 
 def _renamed_customers(session: Session, company: str, plan: EntityPlan) -> list[str]:
-    """Customers of ``plan`` whose :data:`CUSTOMER_READ` columns change: new, deleted, or written with new values."""
+    """Customers of ``plan`` whose :data:`CUSTOMER_READ` columns change: stored ones written with new values,
+    deleted ones, and ones released from quarantine (their documents may be mirrored already, showing a stand-in
+    name). Other customers new to the mirror have no mirrored document yet (QBO needs the customer first, and a
+    cycle writes customers before sales documents), so their documents are not looked for."""
     table = table_of(ENTITY_TABLES["Customer"][0])
     stored = _stored_columns(session, company, table, [p.id for p in plan.upserts], CUSTOMER_READ)
-    renamed = [p.id for p in plan.upserts if stored.get(p.id) != tuple(p.values.get(c) for c in CUSTOMER_READ)]
+    released = set(plan.release)
+    renamed = [
+        p.id for p in plan.upserts
+        if (p.id in stored and stored[p.id] != tuple(p.values.get(c) for c in CUSTOMER_READ)) or p.id in released
+    ]
     return renamed + list(plan.deletes)
 
 
