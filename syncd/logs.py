@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 import structlog
+from structlog.typing import EventDict, WrappedLogger
 
 _SECRET_KEY = re.compile(
     r"(token|secret|password|passwd|authorization|auth_header|cookie|api_key|body|payload|content|dsn)", re.I
@@ -20,7 +21,7 @@ _SECRET_KEY = re.compile(
 REDACTED = "[redacted]"
 
 
-def redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     """Replace values of secret-looking keys (``refresh_token``, ``client_secret``, ``body`` …)."""
     for key in list(event_dict):
         if key != "event" and _SECRET_KEY.search(key):

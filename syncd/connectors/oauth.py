@@ -35,6 +35,7 @@ from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity.nap import sleep as tenacity_sleep  # Retrying's default sleep
 
 from syncd.config import CompanyConfig, is_loopback_host
 from syncd.connectors.base import TokenState, TokenStore
@@ -128,7 +129,7 @@ def _with_retries(company: CompanyConfig, what: str, fn: Callable[[], Any],
         retry=retry_if_exception_type(_Transient),
         before_sleep=before_sleep,
         reraise=True,
-        **({"sleep": sleep} if sleep is not None else {}),
+        sleep=sleep if sleep is not None else tenacity_sleep,
     )
     try:
         return retrying(fn)

@@ -43,6 +43,7 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from tenacity.nap import sleep as tenacity_sleep  # Retrying's default sleep
 
 from syncd.config import CompanyConfig
 from syncd.connectors.oauth import TRANSIENT_EXCEPTIONS, TokenManager
@@ -112,7 +113,7 @@ class Transport:
             retry=retry_if_exception_type(_Transient),
             before_sleep=self._log_retry(method, path),
             reraise=True,
-            **({"sleep": self._sleep} if self._sleep is not None else {}),
+            sleep=self._sleep if self._sleep is not None else tenacity_sleep,
         )
         tries = 0
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from syncd.backorders.service import company_today
 from syncd.mirror.db import SessionFactory, run_in_transaction
@@ -57,8 +57,10 @@ def settings_hash(config: ReorderConfig) -> str:
 def intents_mark(session: Session, company: str) -> str:
     """Per status: count and latest ``updated_at`` of the company's intents (any transition changes it)."""
     rows = session.execute(
-        select(POIntent.status, func.count(), func.max(POIntent.updated_at), func.max(POIntent.id))  # type: ignore[call-overload]
-        .where(POIntent.company == company).group_by(POIntent.status)
+        select(
+            col(POIntent.status), func.count(), func.max(col(POIntent.updated_at)), func.max(col(POIntent.id))
+        )
+        .where(col(POIntent.company) == company).group_by(col(POIntent.status))
     ).all()
     return dumps(sorted([r[0], int(r[1]), r[2].isoformat() if r[2] else None, r[3]] for r in rows))
 
@@ -142,8 +144,8 @@ def run_reorder(company: str, config: ReorderConfig, connector: POConnector, ses
     pushed = executor.push_approved() if config.mode in ("approve", "auto") else []
     ids = {p.request_id for p in result.plan.pos}
     with sessions() as s:
-        mine = s.execute(select(POIntent).where(POIntent.company == company,
-                                                POIntent.request_id.in_(ids))).scalars().all()  # type: ignore[attr-defined]
+        mine = s.execute(select(POIntent).where(col(POIntent.company) == company,
+                                                col(POIntent.request_id).in_(ids))).scalars().all()
         pending = sum(1 for i in mine if i.status == PENDING)
     _record(sessions, company, fingerprint, today, now)
     created = sum(1 for i in pushed if i.status == CREATED)

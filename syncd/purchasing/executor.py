@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 import structlog
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from syncd.connectors.base import JSON, QBOError
 from syncd.connectors.quickbooks import quote
@@ -97,8 +97,8 @@ class Executor:
     def reconcile(self) -> int:
         """Resolve every ``pushing`` intent against QBO (see the module docstring); return how many were."""
         with self.sessions() as s:
-            pushing = s.execute(select(POIntent).where(POIntent.company == self.company,
-                                                       POIntent.status == PUSHING)).scalars().all()
+            pushing = s.execute(select(POIntent).where(col(POIntent.company) == self.company,
+                                                       col(POIntent.status) == PUSHING)).scalars().all()
         by_plan: dict[str, list[POIntent]] = {}
         for intent in pushing:
             by_plan.setdefault(intent.plan_id, []).append(intent)
@@ -135,11 +135,16 @@ class Executor:
         """
         self.reconcile()
         with self.sessions() as s:
-            q = select(POIntent.id).where(POIntent.company == self.company, POIntent.status == APPROVED)
+            q = select(col(POIntent.id)).where(col(POIntent.company) == self.company,
+                                               col(POIntent.status) == APPROVED)
             if only is not None:
-                q = q.where(POIntent.id.in_(list(only)))  # type: ignore[union-attr]
-            ids = list(s.scalars(q.order_by(POIntent.id)))
-        return [self.push_intent(i) for i in ids]
+                q = q.where(col(POIntent.id).in_(list(only)))
+            ids = list(s.scalars(q.order_by(col(POIntent.id))))
+        pushed: list[POIntent] = []
+        for intent_id in ids:
+            assert intent_id is not None  # a primary key read back from the table is never NULL
+            pushed.append(self.push_intent(intent_id))
+        return pushed
 
     def push_intent(self, intent_id: int) -> POIntent:
         """Push one ``approved`` intent (steps 1–3 of the module docstring); other statuses are left alone."""

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from syncd.mirror.models import (
     Account,
@@ -61,7 +61,9 @@ class MirrorInputs:
 def read_vendors(session: Session, company: str) -> dict[str, str]:
     """Active vendors of the mirror: Id -> DisplayName."""
     rows = session.execute(
-        select(Vendor.id, Vendor.display_name).where(Vendor.company == company, Vendor.active.is_(True))  # type: ignore[attr-defined]
+        select(col(Vendor.id), col(Vendor.display_name)).where(
+            col(Vendor.company) == company, col(Vendor.active).is_(True)
+        )
     )
     return {r.id: r.display_name or r.id for r in rows}
 
@@ -69,8 +71,9 @@ def read_vendors(session: Session, company: str) -> dict[str, str]:
 def read_ap_accounts(session: Session, company: str) -> dict[str, str]:
     """Active Accounts Payable accounts: Id -> Name."""
     rows = session.execute(
-        select(Account.id, Account.name).where(
-            Account.company == company, Account.account_type == AP_TYPE, Account.active.is_(True)  # type: ignore[attr-defined]
+        select(col(Account.id), col(Account.name)).where(
+            col(Account.company) == company, col(Account.account_type) == AP_TYPE,
+            col(Account.active).is_(True),
         )
     )
     return {r.id: r.name or r.id for r in rows}
@@ -80,10 +83,10 @@ def read_items(session: Session, company: str) -> tuple[dict[str, ItemFacts], di
     """Tracked inventory items: facts and QtyOnHand."""
     # Columns only (not ORM objects): the raw JSON and the identity map of a whole company stay out of memory.
     rows = session.execute(
-        select(Item.id, Item.name, Item.sku, Item.reorder_point, Item.pref_vendor_id, Item.purchase_cost,  # type: ignore[call-overload,misc]
-               Item.qty_on_hand).where(
-            Item.company == company, Item.active.is_(True), Item.type == "Inventory",  # type: ignore[attr-defined]
-            Item.track_qty_on_hand.is_(True),  # type: ignore[attr-defined]
+        select(col(Item.id), col(Item.name), col(Item.sku), col(Item.reorder_point), col(Item.pref_vendor_id),
+               col(Item.purchase_cost), col(Item.qty_on_hand)).where(
+            col(Item.company) == company, col(Item.active).is_(True), col(Item.type) == "Inventory",
+            col(Item.track_qty_on_hand).is_(True),
         )
     )
     facts: dict[str, ItemFacts] = {}
@@ -101,31 +104,33 @@ def read_open_pos(session: Session, company: str) -> dict[str, list[OpenPO]]:
     """Remaining quantity per item on every open PO (see the module docstring)."""
     syncd_pos = set(
         session.scalars(
-            select(POIntent.qbo_po_id).where(POIntent.company == company, POIntent.qbo_po_id.is_not(None))  # type: ignore[union-attr]
+            select(col(POIntent.qbo_po_id)).where(
+                col(POIntent.company) == company, col(POIntent.qbo_po_id).is_not(None)
+            )
         )
     )
     heads = {
         r.id: r.doc_number or r.id
         for r in session.execute(
-            select(PurchaseOrder.id, PurchaseOrder.doc_number).where(
-                PurchaseOrder.company == company, PurchaseOrder.po_status == "Open",
-                PurchaseOrder.manually_closed.is_(False),  # type: ignore[attr-defined]
+            select(col(PurchaseOrder.id), col(PurchaseOrder.doc_number)).where(
+                col(PurchaseOrder.company) == company, col(PurchaseOrder.po_status) == "Open",
+                col(PurchaseOrder.manually_closed).is_(False),
             )
         )
     }
     if not heads:
         return {}
     lines = session.execute(
-        select(PurchaseOrderLine.purchase_order_id, PurchaseOrderLine.line_id, PurchaseOrderLine.item_id,
-               PurchaseOrderLine.qty)
-        .where(PurchaseOrderLine.company == company, PurchaseOrderLine.item_id.is_not(None))  # type: ignore[union-attr]
-        .order_by(PurchaseOrderLine.purchase_order_id, PurchaseOrderLine.seq)
+        select(col(PurchaseOrderLine.purchase_order_id), col(PurchaseOrderLine.line_id),
+               col(PurchaseOrderLine.item_id), col(PurchaseOrderLine.qty))
+        .where(col(PurchaseOrderLine.company) == company, col(PurchaseOrderLine.item_id).is_not(None))
+        .order_by(col(PurchaseOrderLine.purchase_order_id), col(PurchaseOrderLine.seq))
     ).all()
     by_line: dict[tuple[str, str | None], Decimal] = defaultdict(lambda: ZERO)
     by_item: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     for b in session.execute(
-        select(BillLine.po_id, BillLine.po_line_id, BillLine.item_id, BillLine.qty)
-        .where(BillLine.company == company, BillLine.po_id.is_not(None))  # type: ignore[union-attr]
+        select(col(BillLine.po_id), col(BillLine.po_line_id), col(BillLine.item_id), col(BillLine.qty))
+        .where(col(BillLine.company) == company, col(BillLine.po_id).is_not(None))
     ):
         if b.po_id not in heads or b.qty is None:
             continue
@@ -153,14 +158,14 @@ def read_open_pos(session: Session, company: str) -> dict[str, list[OpenPO]]:
 def read_unmirrored_intents(session: Session, company: str) -> dict[str, list[PendingIntent]]:
     """Quantities per item in intents whose PO is not in the mirror yet (see the module docstring)."""
     intents = session.execute(
-        select(POIntent).where(POIntent.company == company, POIntent.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+        select(POIntent).where(col(POIntent.company) == company, col(POIntent.status).in_(OPEN_STATUSES))
     ).scalars().all()
     out: dict[str, list[PendingIntent]] = defaultdict(list)
     for intent in intents:
         seen = session.scalar(
-            select(PurchaseOrder.id).where(
-                PurchaseOrder.company == company,
-                PurchaseOrder.private_note.like(f"%{intent.request_id}%"),  # type: ignore[union-attr]
+            select(col(PurchaseOrder.id)).where(
+                col(PurchaseOrder.company) == company,
+                col(PurchaseOrder.private_note).like(f"%{intent.request_id}%"),
             ).limit(1)
         )
         if seen is not None:
@@ -180,11 +185,11 @@ def read_demand(session: Session, company: str, today: date, days: int) -> dict[
                                                                   "sales_receipt_id")):
         # Summed per item and day by the database: one row per (item, day), not one per sales line.
         rows = session.execute(
-            select(line.item_id, func.sum(line.qty), head.txn_date)  # type: ignore[attr-defined,call-overload]
-            .join(head, (head.company == line.company) & (head.id == getattr(line, fk)))  # type: ignore[attr-defined]
-            .where(line.company == company, line.item_id.is_not(None), line.qty.is_not(None),  # type: ignore[attr-defined]
-                   head.voided.is_(False), head.txn_date >= start, head.txn_date <= today)  # type: ignore[attr-defined]
-            .group_by(line.item_id, head.txn_date)  # type: ignore[attr-defined]
+            select(col(line.item_id), func.sum(col(line.qty)), col(head.txn_date))
+            .join(head, (col(head.company) == col(line.company)) & (col(head.id) == getattr(line, fk)))
+            .where(col(line.company) == company, col(line.item_id).is_not(None), col(line.qty).is_not(None),
+                   col(head.voided).is_(False), col(head.txn_date) >= start, col(head.txn_date) <= today)
+            .group_by(col(line.item_id), col(head.txn_date))
         )
         for item_id, qty, day in rows:
             totals[(item_id, day)] += qty

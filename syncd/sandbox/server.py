@@ -409,6 +409,7 @@ class QBOApi:
             if route.kind == "read":
                 if not route.entity_id or not route.entity_id.isdigit():
                     raise faults.invalid_id(supplied=route.entity_id or "")
+                assert route.entity is not None  # _route sets the entity of every read route
                 return self._ok({route.entity: self.store.read(route.realm, route.entity, route.entity_id)}), True
             if route.kind == "query":
                 return self._ok({"QueryResponse": self.store.query(route.realm, self._statement(request))}), True
@@ -418,6 +419,7 @@ class QBOApi:
             body = self._json_body(request)
             if route.kind == "batch":
                 return self._ok(self._batch(route.realm, body)), True
+            assert route.entity is not None  # _route sets the entity of every write route
             return self._ok({route.entity: self._write(route.realm, route.kind, route.entity, body)}), True
         except faults.QBOFault as fault:
             return self._fault(fault), True

@@ -120,8 +120,10 @@ class WebhookDispatcher:
         self._thread: threading.Thread | None = None
         # Loopback receivers are the norm; never route deliveries through an environment proxy.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        self._stats = {"queued": 0, "attempts": 0, "delivered_batches": 0, "delivered_events": 0,
-                       "failed_attempts": 0, "last_status": None}
+        self._stats: dict[str, int] = {
+            "queued": 0, "attempts": 0, "delivered_batches": 0, "delivered_events": 0, "failed_attempts": 0,
+        }
+        self._last_status: int | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
@@ -142,7 +144,8 @@ class WebhookDispatcher:
 
     def stats(self) -> dict[str, Any]:
         with self._cond:
-            return {**self._stats, "pending": len(self._queue), "format": self.config.format}
+            return {**self._stats, "last_status": self._last_status, "pending": len(self._queue),
+                    "format": self.config.format}
 
     def _run(self) -> None:
         cfg = self.config
@@ -189,7 +192,7 @@ class WebhookDispatcher:
             log.info("webhook delivery failed: %s", type(exc).__name__)
         with self._cond:
             self._stats["attempts"] += 1
-            self._stats["last_status"] = status
+            self._last_status = status
             if status != 200:
                 self._stats["failed_attempts"] += 1
         return status == 200
