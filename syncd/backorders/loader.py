@@ -17,11 +17,13 @@ Short tails (``tail=True``, the incremental path)
     scan on ``(company, item_id, txn_date)``, the document's date being copied onto its lines by the mirror — and
     that suffix is used alone if it still covers the shortage. If an edit shrank it below the shortage, per-day
     sums on the same index give the latest earlier day from which it covers again, and the item is read from
-    there. A count on the index gives the fill ranks of the lines before the suffix, and a lookup by document
-    tells which stored lines left out are still live (filled, not cancelled). An item that is not short reads no
-    lines at all. Anything else (no stored states, a shortage only undated lines make up, priority rules) is read
-    complete. The result equals the complete read (property-tested in
-    the core and end to end); its cost follows the short tails, not the items' whole history. The full rebuild
+    there. A short item with no stored state yet (a sale or a stock change just made it short) is read the same
+    way, from the latest day whose lines from it on cover its shortage. A count on the index gives the fill ranks
+    of the lines before the suffix, and a lookup by document tells which stored lines left out are still live
+    (filled, not cancelled). An item that is not short reads no lines at all. Anything else (a shortage only
+    undated lines make up, an item whose whole demand is short, priority rules) is read complete. The result
+    equals the complete read (property-tested in the core and end to end); its cost follows the short tails, not
+    the items' whole history. The full rebuild
     reads complete inputs: it is the reference the incremental path is checked against, and it reports input
     errors in every line.
 
@@ -96,6 +98,8 @@ SALES: tuple[tuple[DocType, Table, Table, str], ...] = (
 )
 SALES_DETAIL = "SalesItemLineDetail"
 DEFAULT_DAY = date(1970, 1, 1)
+#: a bound after every date: "before it" is all of an item's dated lines (see :func:`_earlier_bounds`)
+AFTER_ALL = date.max
 #: items whose inputs are read per round of queries (bounded memory; fewer, larger queries than store.CHUNK)
 LOAD_CHUNK = 1000
 #: items checked for quietness per query: a quiet item costs one short row, so most of a change set is decided at
@@ -448,7 +452,8 @@ def load_items(
     is not short needs no line at all, only which of its stored lines are still live; a short item with stored
     states is read from the earliest date among them, and kept partial if those lines still cover its shortage
     (:func:`syncd.ledger.core.covers`), else from the earlier day that makes up the difference
-    (:func:`_earlier_bounds`). Every other item is read complete.
+    (:func:`_earlier_bounds`); a short item without stored states is read from the latest day whose lines from
+    it on cover its shortage (the same per-day sums). Every other item is read complete.
     """
     ids = sorted(set(item_ids))
     items: list[ItemInput] = []
@@ -529,6 +534,7 @@ def _tails(
 
     Returns (demand, rank_base, live_elsewhere) for those items only; the caller reads the others complete."""
     since: dict[str, date] = {}
+    fresh: dict[str, Decimal] = {}
     demand: dict[str, list[DemandLine]] = {}
     for item_id in tracked:
         row = found[item_id]
@@ -540,6 +546,8 @@ def _tails(
         dates = [s.txn_date for s in stored.get(item_id, ())]
         if dates and min(dates) > DEFAULT_DAY:
             since[item_id] = min(dates)
+        elif not dates:
+            fresh[item_id] = -row.qty_on_hand
     got = _demand(session, company, sorted(since), since)
     short_by: dict[str, Decimal] = {}
     for item_id in since:
@@ -549,9 +557,14 @@ def _tails(
             demand[item_id] = lines
         else:
             short_by[item_id] = -found[item_id].qty_on_hand - _valid_units(lines)
+    # A short item with no stored state (it just went short: a sale, a stock count) has no tail to start from:
+    # its bound is found on the index from its newest day backwards, as for a tail an edit shrank.
+    short_by.update(fresh)
+    since.update(dict.fromkeys(fresh, AFTER_ALL))
     if short_by:
-        # An edit shrank these tails below the shortage: read them from an earlier day that makes up the
-        # difference, found on the index, rather than complete. Anything still short of it is read complete.
+        # An edit shrank these tails below the shortage (or the item has none yet): read them from an earlier day
+        # that makes up the difference, found on the index, rather than complete. Anything still short of it is
+        # read complete.
         earlier = _earlier_bounds(session, company, {i: since[i] for i in short_by}, short_by)
         got = _demand(session, company, sorted(earlier), earlier)
         for item_id, day in earlier.items():

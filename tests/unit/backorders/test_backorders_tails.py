@@ -246,7 +246,10 @@ def test_tail_reads_are_taken_and_read_fewer_lines(mirror: tuple[World, Any]) ->
         world.write(doc)
     world.set_qoh("3", Decimal(-3))
     first = run_in_transaction(sessions, lambda s: recompute_items(s, C, ["3"], Config(), T0))
-    assert first.tail_items == 0 and first.lines_read == 30  # no stored state yet: read complete
+    # no stored state yet: read from the latest day whose lines cover the shortage (days 28-30), not complete
+    assert first.tail_items == 1 and first.lines_read == 3
+    states = run_in_transaction(sessions, lambda s: load_states(s, C))
+    assert sorted((s.fill_rank, s.key.doc_id) for s in states.values()) == [(27, "28"), (28, "29"), (29, "30")]
     world.write(Doc("Invoice", "31", EPOCH + timedelta(days=30), "2", lines=[("3", Decimal(2))]))
     world.set_qoh("3", Decimal(-5))
     later = T0 + timedelta(hours=1)
@@ -296,7 +299,7 @@ def test_a_short_line_moved_to_another_item_is_cancelled_not_filled(mirror: tupl
     world.set_qoh("2", Decimal(-2))
     world.set_qoh("3", Decimal(-1))
     outcome = _run(sessions, ["2", "3"], T0 + timedelta(hours=1))
-    assert outcome.tail_items == 1  # item 3 (item 2 has no stored state: read complete)
+    assert outcome.tail_items == 2  # item 3 from its stored tail, item 2 (no stored state) from its newest day
     events = [(e["item_id"], e["doc_id"], e["line_id"], e["kind"])
               for e in run_in_transaction(sessions, lambda s: load_events(s, C))]
     assert events[2:] == [("2", "1", "1", "opened"), ("3", "1", "1", "cancelled")]
