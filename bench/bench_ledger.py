@@ -20,8 +20,9 @@ Scenarios (``--scenario``, default all):
 Measured per scenario, each in one transaction like the daemon runs them:
 
 1. ``rebuild_all`` over the whole company (every state new: every short line gets an ``opened`` event);
-2. the incremental recompute after ``--changed`` invoices were edited (line quantities changed and the
-   touched items queued in ``dirty_item`` as the sync does): :func:`syncd.backorders.service.ledger_step`, on an
+2. the incremental recompute after ``--changed`` invoices were edited (line quantities changed, each item's
+   QtyOnHand moved by the opposite as QBO moves it — ``--stock fixed`` leaves it — and the touched items queued in
+   ``dirty_item`` as the sync does): :func:`syncd.backorders.service.ledger_step`, on an
    engine whose statement cache a rolled-back run of the same step warmed, as a daemon's engine is after its
    first cycle (see :func:`timed`);
 3. for comparison, the same step with every item queued and nothing changed.
@@ -165,28 +166,56 @@ def build(url: str, items: int, customers: int, lines: int, per_invoice: int, se
     return invoices
 
 
-def change_invoices(sessions: Any, invoices: int, changed: int, seed: int, recent: int | None = None) -> int:
+def change_invoices(
+    sessions: Any, invoices: int, changed: int, seed: int, recent: int | None = None, *, stock_follows: bool = True
+) -> int:
     """Edit ``changed`` invoices' line quantities and queue their items, as a sync would; returns items.
 
     The invoices are drawn uniformly without replacement from all invoices, or from the ``recent`` newest ones
-    (highest Ids and dates) when given.
+    (highest Ids and dates) when given. With ``stock_follows`` (the default, what QBO does) each item's QtyOnHand
+    moves by the opposite of its lines' change in quantity: a sale lowers stock, so an invoice edited from 3 to 5
+    units leaves 2 fewer on hand, and the sync brings the Item back changed too (the same items are queued).
+    Without it QtyOnHand stays put, which QBO never does for an inventory item but which earlier sessions measured.
     """
     rnd = random.Random(seed + 1)
     first = 1 if recent is None else max(1, invoices - recent + 1)
     chosen = [str(n) for n in rnd.sample(range(first, invoices + 1), changed)]
     lines = table_of(InvoiceLine)
+    items_table = table_of(Item)
 
     def work(session: Any) -> int:
-        items = set(session.scalars(select(lines.c.item_id).where(lines.c.company == COMPANY,
-                                                                    lines.c.invoice_id.in_(chosen))))
+        moved: dict[str, Decimal] = {}
         for part in range(0, len(chosen), 500):
-            session.execute(lines.update().where(lines.c.company == COMPANY,
-                                                 lines.c.invoice_id.in_(chosen[part : part + 500]))
-                            .values(qty=Decimal(rnd.randint(1, 9))))
-        mark_dirty(session, COMPANY, items, T0)
-        return len(items)
+            ids = chosen[part : part + 500]
+            qty = Decimal(rnd.randint(1, 9))
+            for item_id, old in session.execute(select(lines.c.item_id, lines.c.qty).where(
+                lines.c.company == COMPANY, lines.c.invoice_id.in_(ids)
+            )):
+                moved[item_id] = moved.get(item_id, Decimal(0)) + qty - Decimal(old)
+            session.execute(lines.update().where(lines.c.company == COMPANY, lines.c.invoice_id.in_(ids))
+                            .values(qty=qty))
+        if stock_follows:
+            ids = sorted(i for i, delta in moved.items() if delta)
+            on_hand = {item_id: qoh for item_id, qoh in session.execute(
+                select(items_table.c.id, items_table.c.qty_on_hand).where(
+                    items_table.c.company == COMPANY, items_table.c.id.in_(ids)
+                )
+            )}
+            for item_id in ids:
+                session.execute(items_table.update().where(
+                    items_table.c.company == COMPANY, items_table.c.id == item_id
+                ).values(qty_on_hand=on_hand[item_id] - moved[item_id]))
+        mark_dirty(session, COMPANY, moved, T0)
+        return len(moved)
 
     return int(run_in_transaction(sessions, work))
+
+
+#: what ``--stock`` means, for the results
+STOCK_NOTE = {
+    "follows": "each edit moves the item's QtyOnHand by the opposite of its change in quantity, as QBO does",
+    "fixed": "QtyOnHand stays put when an invoice's quantities change; QBO would move it",
+}
 
 
 def rss_mb() -> float:
@@ -362,7 +391,8 @@ def run(args: argparse.Namespace, name: str, backend: Backend) -> dict[str, Any]
     sessions = make_session_factory(engine)
     run_in_transaction(sessions, lambda s: rebuild_all(s, COMPANY, config, now))
     run_in_transaction(sessions, lambda s: ledger_step(s, COMPANY, config, now))
-    out["touched"] = change_invoices(sessions, invoices, args.changed, args.seed, recent)
+    out["touched"] = change_invoices(sessions, invoices, args.changed, args.seed, recent,
+                                     stock_follows=args.stock == "follows")
     out["touched_lines"], out["busy_lines"] = run_in_transaction(sessions, touched_lines)
     engine.dispose()
     backend.settle(rebuilt)
@@ -431,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=5, help="runs of the rebuild and of the incremental step")
     ap.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
+    ap.add_argument("--stock", choices=["follows", "fixed"], default="follows",
+                    help="whether an edited invoice line moves its item's QtyOnHand, as QBO does (default), or not "
+                    "(what sessions 1-4 measured)")
     ap.add_argument("--pg", metavar="DSN", help="run on this PostgreSQL server instead of SQLite (a role that may "
                     "create databases, e.g. what scripts/pg-test-server.sh prints)")
     ap.add_argument("--out", help="Markdown results (default bench/RESULTS_ledger.md, or RESULTS_ledger_postgresql.md)")
@@ -481,6 +514,7 @@ this measures the ledger only. Each step runs in one transaction, as the daemon 
 Data per scenario: {args.items:,} tracked items, {args.customers:,} customers, {args.lines // args.lines_per_invoice:,} invoices x
 {args.lines_per_invoice} lines = {args.lines:,} invoice lines, {len(range(1, args.items + 1, 4)):,} open PO lines
 (half partly received by bills); about a third of the items are given a negative QtyOnHand.
+Edits: `--stock {args.stock}` ({STOCK_NOTE[args.stock]}).
 
 | scenario | full rebuild | peak RSS | full: work | incremental | incremental: work | full / incr. (medians) | full / incr. per pair | every item via the incremental path | load avg (1/5/15 min) before → after |
 |---|---|---|---|---|---|---|---|---|---|
