@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, or_, select, tuple_, type_coerce, update
+from sqlalchemy import bindparam, delete, insert, or_, select, type_coerce, update
 from sqlalchemy.types import TypeEngine
 from sqlmodel import Session
 
@@ -178,13 +178,8 @@ def write_states(
             fresh.append(state_row(company, state, now))
         elif before != state:
             changed.append(_update_row(company, state, now))
-    for part in chunked(gone):
-        keys = [(k.doc_type, k.doc_id, k.line_id) for k in part]
-        session.execute(
-            delete(LINE).where(
-                LINE.c.company == company, tuple_(LINE.c.doc_type, LINE.c.doc_id, LINE.c.line_id).in_(keys)
-            )
-        )
+    for part in chunked(gone, 1000):
+        session.execute(_DELETE, [_key_params(company, key) for key in part])
     for part in chunked(changed, 1000):
         session.execute(_UPDATE, list(part))
     for part in chunked(fresh, 1000):
@@ -197,6 +192,17 @@ _KEY = ("company", "doc_type", "doc_id", "line_id")
 #: update one state row by primary key (executemany); SQLAlchemy sets the columns the parameter rows name, which
 #: :func:`_update_row` makes every column but the key
 _UPDATE = update(LINE).where(*(LINE.c[name] == bindparam(f"key_{name}") for name in _KEY))
+
+
+#: delete one state row by primary key (executemany). A row-value ``IN`` list of keys is not searched on the
+#: primary key by SQLite, which then scans every stored line of the company: a cost that grew with the ledger, not
+#: with the change
+_DELETE = delete(LINE).where(*(LINE.c[name] == bindparam(f"key_{name}") for name in _KEY))
+
+
+def _key_params(company: str, key: LineKey) -> dict[str, str]:
+    return {"key_company": company, "key_doc_type": key.doc_type, "key_doc_id": key.doc_id,
+            "key_line_id": key.line_id}
 
 
 def _update_row(company: str, state: LineState, now: datetime) -> dict[str, Any]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
 from syncd.backorders.loader import _quiet_ids, dirty_split
 from syncd.backorders.store import load_states, write_states
@@ -47,6 +48,9 @@ def test_write_states_inserts_updates_in_place_and_deletes_exactly(db_url: str) 
 
     assert store({}, _by_key(other)) == 1
     assert store({}, first) == 3
+    # the same keys in another company: never touched by acme's writes
+    elsewhere = _by_key(_state("3"), _state("1"))
+    assert run_in_transaction(sessions, lambda s: write_states(s, "globex", {}, elsewhere, T)) == 2
     with sessions() as s:
         assert load_states(s, "acme", ["5"]) == first
         assert load_states(s, "acme") == first | _by_key(other)
@@ -75,6 +79,33 @@ def test_write_states_inserts_updates_in_place_and_deletes_exactly(db_url: str) 
     assert store(second, second) == 0
     with sessions() as s:
         assert load_states(s, "acme") == second | _by_key(other)
+        assert load_states(s, "globex") == elsewhere
+    engine.dispose()
+
+
+def test_gone_states_are_deleted_by_primary_key_on_sqlite(tmp_path: Path) -> None:
+    """A row-value ``IN`` list of keys is not searched on the primary key by SQLite: it scanned every stored line
+    of the company, a cost that grew with the ledger rather than with the change. Each delete must be a primary-key
+    search."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    states = _by_key(*(_state(str(n)) for n in range(1, 40)))
+    run_in_transaction(sessions, lambda s: write_states(s, "acme", {}, states, T))
+    seen: list[tuple[str, Any]] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+    kept = {k: v for k, v in states.items() if int(k.doc_id) % 3}
+    assert run_in_transaction(sessions, lambda s: write_states(s, "acme", states, kept, T)) == 13
+    deletes = [(sql, params) for sql, params in seen if sql.lstrip().upper().startswith("DELETE")]
+    assert deletes
+    with engine.connect() as conn:
+        for sql, params in deletes:
+            one = params[0] if isinstance(params, list) else params
+            plan = " | ".join(r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", one))
+            assert "(company=? AND doc_type=? AND doc_id=? AND line_id=?)" in plan, plan
+            assert "SCAN backorder_line" not in plan, plan
+    with sessions() as s:
+        assert load_states(s, "acme") == kept
     engine.dispose()
 
 
