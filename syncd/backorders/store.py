@@ -189,20 +189,20 @@ def write_states(
 
 #: the key columns of ``backorder_line``, bound as ``key_<name>`` in :data:`_UPDATE`
 _KEY = ("company", "doc_type", "doc_id", "line_id")
+#: one row of ``backorder_line`` by primary key, the key bound as ``key_<name>``
+_BY_KEY = tuple(LINE.c[name] == bindparam(f"key_{name}") for name in _KEY)
 #: update one state row by primary key (executemany); SQLAlchemy sets the columns the parameter rows name, which
 #: :func:`_update_row` makes every column but the key
-_UPDATE = update(LINE).where(*(LINE.c[name] == bindparam(f"key_{name}") for name in _KEY))
-
-
+_UPDATE = update(LINE).where(*_BY_KEY)
 #: delete one state row by primary key (executemany). A row-value ``IN`` list of keys is not searched on the
 #: primary key by SQLite, which then scans every stored line of the company: a cost that grew with the ledger, not
 #: with the change
-_DELETE = delete(LINE).where(*(LINE.c[name] == bindparam(f"key_{name}") for name in _KEY))
+_DELETE = delete(LINE).where(*_BY_KEY)
 
 
 def _key_params(company: str, key: LineKey) -> dict[str, str]:
-    return {"key_company": company, "key_doc_type": key.doc_type, "key_doc_id": key.doc_id,
-            "key_line_id": key.line_id}
+    """The ``key_<name>`` parameters of :data:`_DELETE` for one state's key."""
+    return {f"key_{name}": value for name, value in zip(_KEY, (company, *key), strict=True)}
 
 
 def _update_row(company: str, state: LineState, now: datetime) -> dict[str, Any]:
