@@ -523,6 +523,11 @@ def load_items(
     return Loaded(tuple(items), frozenset(dropped), frozenset(calm), previous, frozenset(tailed), lines_read)
 
 
+def _tail_covers(row: Any, lines: Sequence[DemandLine]) -> bool:
+    """Whether ``lines`` (a suffix of the item ``row``'s demand) cover its shortage (:func:`covers`)."""
+    return covers(ItemInput(row.id, "", row.qty_on_hand, demand=tuple(lines)))
+
+
 def _tails(
     session: Session,
     company: str,
@@ -552,8 +557,7 @@ def _tails(
     short_by: dict[str, Decimal] = {}
     for item_id in since:
         lines = got.get(item_id, [])
-        probe = ItemInput(item_id, "", found[item_id].qty_on_hand, demand=tuple(lines))
-        if covers(probe):
+        if _tail_covers(found[item_id], lines):
             demand[item_id] = lines
         else:
             short_by[item_id] = -found[item_id].qty_on_hand - _valid_units(lines)
@@ -569,7 +573,7 @@ def _tails(
         got = _demand(session, company, sorted(earlier), earlier)
         for item_id, day in earlier.items():
             lines = got.get(item_id, [])
-            if covers(ItemInput(item_id, "", found[item_id].qty_on_hand, demand=tuple(lines))):
+            if _tail_covers(found[item_id], lines):
                 demand[item_id] = lines
                 since[item_id] = day
     base = _count_before(session, company, {i: since[i] for i in demand if i in since})
