@@ -26,7 +26,8 @@ Measured per scenario, each in one transaction like the daemon runs them:
    engine whose statement cache a rolled-back run of the same step warmed, as a daemon's engine is after its
    first cycle (see :func:`timed`);
 3. the floor of any incremental design: the step's own writes and nothing else (:func:`step_writes`,
-   :func:`floor_step`);
+   :func:`floor_step`), and the floor with the reads that any design needs on top (:func:`oracle_reads`): what an
+   oracle that knows the answer would still spend;
 4. for comparison, the same step with every item queued and nothing changed.
 
 1, 2 and 3 alternate ``--repeat`` times, and the ratios are reported both of the medians and per (rebuild, step)
@@ -44,6 +45,7 @@ from it as templates; results go to ``bench/RESULTS_ledger_postgresql.md``), e.g
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -424,6 +426,59 @@ def floor_step(previous: dict[Any, Any], current: dict[Any, Any], events: list[A
     return step
 
 
+def _keys(dialect: str) -> str:
+    """``WITH k AS MATERIALIZED (...)``: state keys as rows ``(a, b, c)`` = (doc type, doc id, line id) from one
+    bound parameter (:func:`_key_params`), a JSON array on SQLite and three arrays on PostgreSQL, as the loader
+    binds its per-item bounds; ``MATERIALIZED`` makes the list the outer loop, one key lookup per row."""
+    if dialect == "postgresql":
+        body = ("SELECT * FROM unnest(CAST(:ka AS text[]), CAST(:kb AS text[]), CAST(:kc AS text[])) "
+                "AS k_rows(a, b, c)")
+    else:
+        body = ("SELECT json_extract(value, '$[0]') AS a, json_extract(value, '$[1]') AS b, "
+                "json_extract(value, '$[2]') AS c FROM json_each(:keys)")
+    return f"WITH k AS MATERIALIZED ({body}) "
+
+
+def _key_params(keys: Any, dialect: str) -> dict[str, Any]:
+    rows = sorted(keys)
+    if dialect == "postgresql":
+        return {name: [key[i] for key in rows] for i, name in enumerate(("ka", "kb", "kc"))}
+    return {"keys": json.dumps([list(key) for key in rows])}
+
+
+#: sales documents: (doc type, header table, line table, the line's document column)
+SALES_TABLES = (("Invoice", "invoice", "invoice_line", "invoice_id"),
+                ("SalesReceipt", "sales_receipt", "sales_receipt_line", "sales_receipt_id"))
+
+
+def oracle_reads(previous: dict[Any, Any], current: dict[Any, Any]) -> Any:
+    """The reads no incremental design can skip for this change set, whatever it knows in advance: the stock of
+    every queued item (whether and how far it is short), the stored state of every state the step deletes or
+    changes (the events carry the quantity and ETA before), and the demand line, its document and its customer
+    of every state it inserts or changes (a state carries them). Each is a key lookup, no range; returns the rows
+    read."""
+    def reads(session: Any) -> int:
+        dialect = session.get_bind().dialect.name
+        stock = text("SELECT d.item_id, i.qty_on_hand FROM dirty_item d JOIN item i "
+                     "ON i.company = d.company AND i.id = d.item_id WHERE d.company = :c")
+        n = len(session.execute(stock, {"c": COMPANY}).all())
+        states = text(_keys(dialect) + "SELECT l.* FROM k JOIN backorder_line l ON l.company = :c "
+                      "AND l.doc_type = k.a AND l.doc_id = k.b AND l.line_id = k.c")
+        n += len(session.execute(states, {"c": COMPANY, **_key_params(previous, dialect)}).all())
+        for doc_type, head, lines, fk in SALES_TABLES:
+            keys = [k for k in current if k[0] == doc_type]
+            if not keys:
+                continue
+            demand = text(
+                _keys(dialect) + f"SELECT l.{fk}, l.line_id, l.seq, l.item_id, l.qty, l.txn_date, h.doc_number, "
+                f"h.customer_id, cu.display_name FROM k JOIN {lines} l ON l.company = :c AND l.{fk} = k.b "
+                f"AND l.line_id = k.c JOIN {head} h ON h.company = l.company AND h.id = l.{fk} "
+                "LEFT JOIN customer cu ON cu.company = h.company AND cu.id = h.customer_id")
+            n += len(session.execute(demand, {"c": COMPANY, **_key_params(keys, dialect)}).all())
+        return n
+    return reads
+
+
 def run(args: argparse.Namespace, name: str, backend: Backend) -> dict[str, Any]:
     hot, recent = SCENARIOS[name]
     cache, build_s = backend.pristine(args, hot)
@@ -447,16 +502,21 @@ def run(args: argparse.Namespace, name: str, backend: Backend) -> dict[str, Any]
     snapshot = backend.copy(rebuilt, "changed")
     previous, current, events = step_writes(backend, snapshot, lambda s: ledger_step(s, COMPANY, config, later))
     floor = floor_step(previous, current, events, later)
+    needed = oracle_reads(previous, current)
+
+    def oracle(session: Any) -> tuple[int, int]:
+        return needed(session), floor(session)
 
     # 2. --repeat pairs, alternating: the full rebuild from the pristine mirror, then the incremental step on a copy
     #    of the changed state, on an engine whose statement cache was warmed by the same step rolled back (a running
     #    daemon keeps its engine from cycle to cycle). Alternating keeps the two sides of each ratio close in time
     #    on a machine whose speed drifts (see the write-up).
-    fulls, incs, floors = [], [], []
+    fulls, incs, floors, oracles = [], [], [], []
     for _ in range(args.repeat):
         fulls.append(timed(backend, cache, lambda s: rebuild_all(s, COMPANY, config, now)))
         incs.append(timed(backend, snapshot, lambda s: ledger_step(s, COMPANY, config, later), warm=True))
         floors.append(timed(backend, snapshot, floor, warm=True))
+        oracles.append(timed(backend, snapshot, oracle, warm=True))
     out["full_runs"] = [f for f, _ in fulls]
     out["full_s"] = statistics.median(out["full_runs"])
     out["full_rss"] = rss_mb()
@@ -471,6 +531,10 @@ def run(args: argparse.Namespace, name: str, backend: Backend) -> dict[str, Any]
     out["floor_rows"] = floors[-1][1]
     out["floor_ratios"] = [f / i for f, i in zip(out["full_runs"], out["floor_runs"], strict=True)]
     assert out["floor_rows"] == inc.rows_written + inc.events, (out["floor_rows"], inc)
+    out["oracle_runs"] = [f for f, _ in oracles]
+    out["oracle_s"] = statistics.median(out["oracle_runs"])
+    out["oracle_read"] = oracles[-1][1][0]
+    out["oracle_ratios"] = [f / i for f, i in zip(out["full_runs"], out["oracle_runs"], strict=True)]
     print(f"[{name}] rebuild_all: {_runs(out['full_runs'])}, {full.events} events, peak RSS {out['full_rss']:.0f} MB",
           flush=True)
     print(f"[{name}] incremental ({args.changed} invoices, {out['touched']} items, {inc.items} recomputed, "
@@ -480,6 +544,9 @@ def run(args: argparse.Namespace, name: str, backend: Backend) -> dict[str, Any]
     print(f"[{name}] floor (queue + the step's {out['floor_rows']} written rows + commit): "
           f"{_runs(out['floor_runs'], 3)}; full / floor {out['full_s'] / out['floor_s']:.1f}x, per pair "
           f"{' '.join(f'{x:.1f}' for x in out['floor_ratios'])}", flush=True)
+    print(f"[{name}] floor + the {out['oracle_read']} rows any design must read: {_runs(out['oracle_runs'], 3)}; "
+          f"full / that {out['full_s'] / out['oracle_s']:.1f}x, per pair "
+          f"{' '.join(f'{x:.1f}' for x in out['oracle_ratios'])}", flush=True)
 
     # 4. every item queued with nothing changed: the incremental path's own cost per item, for comparison with the
     #    rebuild (same items, short tails instead of complete reads, nothing to write)
@@ -551,6 +618,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{statistics.median(r['pair_ratios']):.1f}x ({min(r['pair_ratios']):.1f}-{max(r['pair_ratios']):.1f}) | "
             f"{_spread(r['floor_runs'], 3)} | {r['full_s'] / r['floor_s']:.1f}x; per pair "
             f"{statistics.median(r['floor_ratios']):.1f}x ({min(r['floor_ratios']):.1f}-{max(r['floor_ratios']):.1f}) | "
+            f"{_spread(r['oracle_runs'], 3)} ({r['oracle_read']:,} rows read) | {r['full_s'] / r['oracle_s']:.1f}x; "
+            f"per pair {statistics.median(r['oracle_ratios']):.1f}x "
+            f"({min(r['oracle_ratios']):.1f}-{max(r['oracle_ratios']):.1f}) | "
             f"{r['every_s']:.2f} s ({r['every'].tail_items:,} tails, {r['every'].lines_read:,} lines read) | "
             f"{r['load_before']} → {r['load_after']} |"
         )
@@ -577,8 +647,8 @@ Data per scenario: {args.items:,} tracked items, {args.customers:,} customers, {
 (half partly received by bills); about a third of the items are given a negative QtyOnHand.
 Edits: `--stock {args.stock}` ({STOCK_NOTE[args.stock]}).
 
-| scenario | full rebuild | peak RSS | full: work | incremental | incremental: work | full / incr. (medians) | full / incr. per pair | floor: the step's writes only | full / floor | every item via the incremental path | load avg (1/5/15 min) before → after |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| scenario | full rebuild | peak RSS | full: work | incremental | incremental: work | full / incr. (medians) | full / incr. per pair | floor: the step's writes only | full / floor | floor + the reads any design needs | full / that | every item via the incremental path | load avg (1/5/15 min) before → after |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {table}
 
 Times are the median of {args.repeat} runs (min-max in brackets), each on a fresh copy of the same database
@@ -594,7 +664,11 @@ Goals: full rebuild < 60 s; incremental >= 50x cheaper than the full rebuild.
 and clear the queue, then write exactly the state rows and events the step wrote (found by comparing the stored
 ledger before and after it), through the same store code, and commit. It reads no mirror row and no stored
 state and allocates nothing, so no design that keeps this stored ledger and its history can be cheaper; "full /
-floor" is the most any such design could reach against this rebuild.
+floor" is the most any such design could reach against this rebuild. "Floor + the reads any design needs" adds,
+in the same transaction, the reads that an oracle knowing which states change would still make, each a lookup by
+key: the stock of every queued item, the stored state of every state deleted or changed (its event carries the
+quantity and ETA before), and the demand line with its document and customer of every state inserted or changed.
+A design must also find which lines change and allocate them; this column leaves that out.
 
 "Every item via the incremental path" queues all {args.items:,} items after the incremental step, with nothing
 changed, and runs the same step: what the incremental machinery costs when it is handed everything (no writes).

@@ -1,4 +1,5 @@
-"""The ledger benchmark's floor (``bench/bench_ledger.py``) writes exactly what the incremental step writes.
+"""The ledger benchmark's floor (``bench/bench_ledger.py``) writes exactly what the incremental step writes, and
+its oracle reads find every row they are meant to.
 
 The floor is the benchmark's bound on any incremental design: it replays the step's own state rows and events
 and nothing else. That claim holds only if the replay leaves the database as the step does; checked here on a
@@ -84,5 +85,11 @@ def test_the_floor_leaves_the_ledger_as_the_step_does(tmp_path: Path) -> None:
         assert after_step != before
         assert after_floor == after_step
         assert after_floor[2] == []
+
+        # the oracle's reads find every row they look up: each queued item's stock, each prior state, each line
+        queued = len(before[2])
+        assert queued == touched
+        read = _run(backend.url(backend.copy(str(snapshot), "oracle")), bench.oracle_reads(previous, current))
+        assert read == queued + len(previous) + len(current)
     finally:
         backend.close()
