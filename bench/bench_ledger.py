@@ -451,13 +451,24 @@ SALES_TABLES = (("Invoice", "invoice", "invoice_line", "invoice_id"),
                 ("SalesReceipt", "sales_receipt", "sales_receipt_line", "sales_receipt_id"))
 
 
+#: what a state copies from its demand line, document and customer
+LINE_FIELDS = ("item_id", "customer_id", "customer_name", "doc_number", "txn_date", "ordered")
+
+
+def _line_of(state: Any) -> tuple[Any, ...]:
+    return tuple(getattr(state, name) for name in LINE_FIELDS)
+
+
 def oracle_reads(previous: dict[Any, Any], current: dict[Any, Any]) -> Any:
     """The reads that no incremental design reading its inputs from the database can skip for this change set,
     even knowing in advance which states change: the stock of every queued item (whether and how far it is
     short), the stored state of every state the step deletes or changes (the events carry the quantity and ETA
-    before), and the demand line, its document and its customer of every state it inserts or changes (a state
-    carries them). Each is a key lookup, no range; returns the rows read. (With :func:`floor_step` the queue is
-    read twice, a few milliseconds.)"""
+    before), and the demand line, its document and its customer of every state it inserts or whose line changed
+    (:data:`LINE_FIELDS`; a state whose line is unchanged can copy them from its stored state). Each is a key
+    lookup, no range; returns the rows read. (With :func:`floor_step` the queue is read twice, a few
+    milliseconds.)"""
+    lined = [k for k, state in current.items() if k not in previous or _line_of(previous[k]) != _line_of(state)]
+
     def reads(session: Any) -> int:
         dialect = session.get_bind().dialect.name
         stock = text("SELECT d.item_id, i.qty_on_hand FROM dirty_item d JOIN item i "
@@ -467,7 +478,7 @@ def oracle_reads(previous: dict[Any, Any], current: dict[Any, Any]) -> Any:
                       "AND l.doc_type = k.a AND l.doc_id = k.b AND l.line_id = k.c")
         n += len(session.execute(states, {"c": COMPANY, **_key_params(previous, dialect)}).all())
         for doc_type, head, lines, fk in SALES_TABLES:
-            keys = [k for k in current if k[0] == doc_type]
+            keys = [k for k in lined if k[0] == doc_type]
             if not keys:
                 continue
             demand = text(
@@ -668,8 +679,9 @@ state and allocates nothing, so no design that keeps this stored ledger and its 
 floor" is the most any such design could reach against this rebuild. "Floor + the reads any design needs" adds,
 in the same transaction, the reads that an oracle knowing which states change would still make, each a lookup by
 key: the stock of every queued item, the stored state of every state deleted or changed (its event carries the
-quantity and ETA before), and the demand line with its document and customer of every state inserted or changed.
-A design must also find which lines change and allocate them; this column leaves that out.
+quantity and ETA before), and the demand line with its document and customer of every state inserted or whose
+line changed (a state whose line did not change can copy them from its stored state). A design must also find
+which lines change and allocate them; this column leaves that out.
 
 "Every item via the incremental path" queues all {args.items:,} items after the incremental step, with nothing
 changed, and runs the same step: what the incremental machinery costs when it is handed everything (no writes).

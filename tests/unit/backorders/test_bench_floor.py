@@ -90,6 +90,8 @@ def test_the_floor_leaves_the_ledger_as_the_step_does(tmp_path: Path) -> None:
         queued = len(before[2])
         assert queued == touched
         read = _run(backend.url(backend.copy(str(snapshot), "oracle")), bench.oracle_reads(previous, current))
-        assert read == queued + len(previous) + len(current)
+        lined = [k for k in current if k not in previous or bench._line_of(previous[k]) != bench._line_of(current[k])]
+        assert 0 < len(lined) < len(current)
+        assert read == queued + len(previous) + len(lined)
     finally:
         backend.close()
