@@ -64,6 +64,7 @@ from typing import Any
 from sqlalchemy import create_engine, insert, make_url, select, text
 from sqlalchemy.pool import NullPool
 
+from syncd.backorders.loader import SALES
 from syncd.backorders.models import BackorderEvent
 from syncd.backorders.service import ledger_step, rebuild_all
 from syncd.backorders.store import chunked, load_states, write_states
@@ -446,11 +447,6 @@ def _key_params(keys: Any, dialect: str) -> dict[str, Any]:
     return {"keys": json.dumps([list(key) for key in rows])}
 
 
-#: sales documents: (doc type, header table, line table, the line's document column)
-SALES_TABLES = (("Invoice", "invoice", "invoice_line", "invoice_id"),
-                ("SalesReceipt", "sales_receipt", "sales_receipt_line", "sales_receipt_id"))
-
-
 #: what a state copies from its demand line, document and customer
 LINE_FIELDS = ("item_id", "customer_id", "customer_name", "doc_number", "txn_date", "ordered")
 
@@ -477,7 +473,8 @@ def oracle_reads(previous: dict[Any, Any], current: dict[Any, Any]) -> Any:
         states = text(_keys(dialect) + "SELECT l.* FROM k JOIN backorder_line l ON l.company = :c "
                       "AND l.doc_type = k.a AND l.doc_id = k.b AND l.line_id = k.c")
         n += len(session.execute(states, {"c": COMPANY, **_key_params(previous, dialect)}).all())
-        for doc_type, head, lines, fk in SALES_TABLES:
+        for doc_type, head_table, line_table, fk in SALES:
+            head, lines = head_table.name, line_table.name
             keys = [k for k in lined if k[0] == doc_type]
             if not keys:
                 continue
