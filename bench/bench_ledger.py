@@ -488,6 +488,15 @@ def oracle_reads(previous: dict[Any, Any], current: dict[Any, Any]) -> Any:
     return reads
 
 
+def _against_full(out: dict[str, Any], side: str, timings: list[tuple[float, Any]]) -> Any:
+    """Store ``<side>_runs``, ``<side>_s`` (median) and ``<side>_ratios`` (each pair's rebuild over it) in ``out``,
+    which already holds ``full_runs``; returns the last run's result."""
+    out[f"{side}_runs"] = [seconds for seconds, _ in timings]
+    out[f"{side}_s"] = statistics.median(out[f"{side}_runs"])
+    out[f"{side}_ratios"] = [f / i for f, i in zip(out["full_runs"], out[f"{side}_runs"], strict=True)]
+    return timings[-1][1]
+
+
 def run(args: argparse.Namespace, name: str, backend: Backend) -> dict[str, Any]:
     hot, recent = SCENARIOS[name]
     cache, build_s = backend.pristine(args, hot)
@@ -530,20 +539,12 @@ def run(args: argparse.Namespace, name: str, backend: Backend) -> dict[str, Any]
     out["full_s"] = statistics.median(out["full_runs"])
     out["full_rss"] = rss_mb()
     out["full"] = full = fulls[-1][1]
-    out["inc_runs"] = [i for i, _ in incs]
-    out["inc_s"] = statistics.median(out["inc_runs"])
-    out["inc"] = inc = incs[-1][1]
+    out["inc"] = inc = _against_full(out, "inc", incs)
     out["ratio"] = out["full_s"] / out["inc_s"] if out["inc_s"] else float("inf")
-    out["pair_ratios"] = [f / i for f, i in zip(out["full_runs"], out["inc_runs"], strict=True)]
-    out["floor_runs"] = [f for f, _ in floors]
-    out["floor_s"] = statistics.median(out["floor_runs"])
-    out["floor_rows"] = floors[-1][1]
-    out["floor_ratios"] = [f / i for f, i in zip(out["full_runs"], out["floor_runs"], strict=True)]
+    out["pair_ratios"] = out.pop("inc_ratios")
+    out["floor_rows"] = _against_full(out, "floor", floors)
     assert out["floor_rows"] == inc.rows_written + inc.events, (out["floor_rows"], inc)
-    out["oracle_runs"] = [f for f, _ in oracles]
-    out["oracle_s"] = statistics.median(out["oracle_runs"])
-    out["oracle_read"] = oracles[-1][1][0]
-    out["oracle_ratios"] = [f / i for f, i in zip(out["full_runs"], out["oracle_runs"], strict=True)]
+    out["oracle_read"] = _against_full(out, "oracle", oracles)[0]
     print(f"[{name}] rebuild_all: {_runs(out['full_runs'])}, {full.events} events, peak RSS {out['full_rss']:.0f} MB",
           flush=True)
     print(f"[{name}] incremental ({args.changed} invoices, {out['touched']} items, {inc.items} recomputed, "
